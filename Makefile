@@ -1,0 +1,78 @@
+# Wegwijs. The two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.10
+VENV ?= .venv
+BIN := $(VENV)/bin
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
+        integration benchmark-nlu retention clean
+
+## run: set up, train when needed, start Rasa + action server + web server, print the URLs
+run: full-spacy model
+	$(BIN)/wegwijs retention
+	$(BIN)/python -m wegwijs.serve
+
+## test: everything CI runs
+test: spacy-model check validate unit model stories nlu-test integration
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade "pip==24.2"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## spacy-model: build and install the Dutch spaCy pipeline nl_wegwijs when its inputs changed
+spacy-model: install
+	$(BIN)/python -m wegwijs.nlp.build
+
+## full-spacy: try to get spaCy's nl_core_news_sm (needs internet); go on without it
+full-spacy: install
+	@if $(BIN)/python -c "import spacy.util, sys; sys.exit(0 if spacy.util.is_package('nl_core_news_sm') else 1)"; then \
+	  echo "nl_core_news_sm: installed, Wegwijs builds on it"; \
+	elif timeout 120 $(BIN)/python -m spacy download nl_core_news_sm >/dev/null 2>&1; then \
+	  echo "nl_core_news_sm: downloaded, Wegwijs builds on it"; \
+	else \
+	  echo "nl_core_news_sm: not available (offline?); Wegwijs uses its own Dutch pipeline (blank nl + simplemma)"; \
+	fi
+
+## model: train the Rasa model when config, domain, data or the spaCy pipeline changed
+model: spacy-model
+	$(BIN)/wegwijs train
+
+check: install
+	$(BIN)/wegwijs check
+
+validate: install
+	$(BIN)/python -m wegwijs.validate
+
+unit: install
+	$(BIN)/pytest -m "not model and not integration"
+
+stories: model
+	$(BIN)/rasa test core --model models/wegwijs.tar.gz --stories tests/stories \
+	  --fail-on-prediction-errors --out results/stories
+
+nlu-test: model
+	$(BIN)/python -m wegwijs.evaluation --model models/wegwijs.tar.gz --floor 0.85
+
+integration: model
+	$(BIN)/pytest -m "model or integration"
+
+## benchmark-nlu: Rasa's default pipeline against ours on the held-out set (prints a table)
+benchmark-nlu: spacy-model
+	$(BIN)/python benchmarks/nlu.py
+
+## retention: delete conversations past the retention period (WEGWIJS_RETENTION_DAYS, default 30)
+retention: install
+	$(BIN)/wegwijs retention
+
+clean:
+	rm -rf models results var/log .pytest_cache

@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions of Wegwijs. Thin: the logic lives in the ``wegwijs`` package."""

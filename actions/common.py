@@ -1,0 +1,67 @@
+"""What every action needs: settings, content, schools and the school of the conversation.
+
+Nothing is read at import time (the action server imports every module here); the first action that
+needs the content or the schools loads them once.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from wegwijs.content import ContentLibrary
+from wegwijs.schools import School, SchoolRegistry
+from wegwijs.settings import Settings
+
+SCHOOL_SLOT = "school_id"
+TOPIC_SLOT = "last_topic"
+MORE_BUTTONS = [
+    {"title": "Meer weten", "payload": "/more_info"},
+    {"title": "Met iemand praten", "payload": "/talk_to_human"},
+]
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The settings, read once."""
+    return Settings.from_env()
+
+
+@lru_cache(maxsize=1)
+def content() -> ContentLibrary:
+    """All answers, loaded once."""
+    return ContentLibrary.load(settings().data_dir)
+
+
+@lru_cache(maxsize=1)
+def schools() -> SchoolRegistry:
+    """All school profiles, loaded once."""
+    return SchoolRegistry.from_directory(settings().schools_dir)
+
+
+def _metadata_school_id(metadata: Optional[Dict[str, Any]]) -> Optional[str]:
+    if isinstance(metadata, dict):
+        value = metadata.get("school_id")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def school_of(tracker: Tracker) -> Tuple[Optional[School], List[Dict[str, Any]]]:
+    """The school of this conversation and the events that remember it.
+
+    The chat sends the school id in each message's metadata; it is remembered in the ``school_id``
+    slot for messages that come without it.
+    """
+    remembered = tracker.get_slot(SCHOOL_SLOT)
+    school_id = (
+        _metadata_school_id(tracker.latest_message.get("metadata"))
+        or _metadata_school_id(tracker.get_slot("session_started_metadata"))
+        or remembered
+    )
+    events: List[Dict[str, Any]] = []
+    if school_id and school_id != remembered:
+        events.append(SlotSet(SCHOOL_SLOT, school_id))
+    return schools().get(school_id), events

@@ -1,0 +1,100 @@
+"""The custom actions, run with Rasa SDK trackers (no server)."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import ActionAnswerMore, ActionAnswerTopic
+from actions.conversation import ActionContactPerson, ActionFallback, ActionGreet, consecutive_fallbacks
+
+
+def tracker(intent: str = "greet", school_id: Optional[str] = None, slots: Optional[Dict] = None,
+            events: Optional[List[Dict[str, Any]]] = None, ranking: Optional[List[Dict]] = None) -> Tracker:
+    metadata = {"school_id": school_id} if school_id else {}
+    latest = {"text": "…", "intent": {"name": intent, "confidence": 0.9},
+              "intent_ranking": ranking or [], "metadata": metadata}
+    return Tracker("parent", slots or {}, latest, events or [], False, None, {}, "action_listen")
+
+
+def run(action, tracker_: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker_, {}))
+    return dispatcher.messages, events
+
+
+def test_greeting_with_school_is_automated_and_remembers_the_school():
+    messages, events = run(ActionGreet(), tracker("greet", "de-regenboog"))
+    assert "computerprogramma" in messages[0]["text"]
+    assert "Basisschool De Regenboog" in messages[0]["text"]
+    assert {"event": "slot", "name": "school_id", "value": "de-regenboog", "timestamp": None} in events
+
+
+def test_greeting_without_school_gives_a_clear_note():
+    messages, _ = run(ActionGreet(), tracker("greet", "onbekende-school"))
+    assert "welke school" in messages[0]["text"]
+
+
+def test_answer_names_the_schools_own_person_and_source():
+    messages, events = run(ActionAnswerTopic(), tracker("care_intern_begeleider", "de-regenboog"))
+    text = messages[0]["text"]
+    assert "Marieke de Vries" in text
+    assert "Bron: " in text and "https://" in text and "gecontroleerd op" in text
+    assert messages[0]["buttons"][0]["payload"] == "/more_info"
+    assert any(e.get("name") == "last_topic" and e.get("value") == "care_intern_begeleider" for e in events)
+
+
+def test_answer_differs_by_school_type():
+    po, _ = run(ActionAnswerTopic(), tracker("care_intern_begeleider", "de-regenboog"))
+    vo, _ = run(ActionAnswerTopic(), tracker("care_intern_begeleider", "het-baken"))
+    assert "Sanne Visser" in vo[0]["text"]
+    assert po[0]["text"] != vo[0]["text"]
+
+
+def test_school_from_the_slot_when_metadata_is_missing():
+    messages, events = run(ActionAnswerTopic(), tracker("care_intern_begeleider",
+                                                        slots={"school_id": "de-kompas"}))
+    assert "Karin Mulder" in messages[0]["text"]
+    assert not any(e.get("name") == "school_id" for e in events)
+
+
+def test_more_gives_the_long_answer_of_the_last_topic():
+    short, _ = run(ActionAnswerTopic(), tracker("care_opp", "de-regenboog"))
+    more, _ = run(ActionAnswerMore(), tracker("more_info", "de-regenboog", slots={"last_topic": "care_opp"}))
+    assert more[0]["text"] != short[0]["text"]
+    assert "Bron: " in more[0]["text"]
+    nothing, _ = run(ActionAnswerMore(), tracker("more_info"))
+    assert "Waar wil je meer over weten" in nothing[0]["text"]
+
+
+@pytest.mark.parametrize("intent", ["care_tlv_objection", "care_youth_health", "care_costs"])
+def test_every_answer_renders_without_placeholders(intent):
+    messages, _ = run(ActionAnswerTopic(), tracker(intent, "het-baken"))
+    assert "{" not in messages[0]["text"]
+
+
+def test_contact_person():
+    messages, _ = run(ActionContactPerson(), tracker("talk_to_human", "het-baken"))
+    assert "Ruud Bakker" in messages[0]["text"]
+
+
+def fallback_event(intent: str = "nlu_fallback") -> Dict[str, Any]:
+    return {"event": "user", "text": "…", "parse_data": {"intent": {"name": intent}}}
+
+
+def test_fallback_asks_to_rephrase_once_then_offers_a_person():
+    first, _ = run(ActionFallback(), tracker("nlu_fallback", "de-regenboog", events=[fallback_event()]))
+    assert "anders zeggen" in first[0]["text"]
+    second, _ = run(ActionFallback(), tracker("nlu_fallback", "de-regenboog",
+                                              events=[fallback_event(), fallback_event()]))
+    assert "Anouk Jansen" in second[0]["text"]
+    assert consecutive_fallbacks([fallback_event(), fallback_event("greet"), fallback_event()]) == 1
+
+
+def test_fallback_with_a_safety_guess_gives_the_help_lines_first():
+    ranking = [{"name": "care_mentor", "confidence": 0.3}, {"name": "safety_suicide", "confidence": 0.25}]
+    messages, _ = run(ActionFallback(), tracker("nlu_fallback", events=[fallback_event()], ranking=ranking))
+    assert messages[0]["response"] == "utter_safety_general"

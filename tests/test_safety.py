@@ -1,0 +1,81 @@
+"""The crisis detector: the safety net under the classifier (wegwijs/safety.py).
+
+tests/safety/phrasings.yml was written independently of the rules and then used to find classes of
+misses, so here it is a regression set. tests/safety/unseen.yml was written blind and never used to
+change the rules; its figures are measured, and the whole system (classifier + rules) must pass it in
+tests/test_integration.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wegwijs import safety
+
+HERE = Path(__file__).parent / "safety"
+PHRASINGS = yaml.safe_load((HERE / "phrasings.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("item", PHRASINGS["crisis"], ids=lambda item: item["text"][:40])
+def test_crisis_phrasings_are_recognised_as_their_kind(item):
+    assert safety.detect(item["text"]) == item["kind"]
+
+
+@pytest.mark.parametrize("item", PHRASINGS["not_crisis"], ids=lambda item: item["text"][:40])
+def test_ordinary_questions_are_not_crises(item):
+    assert safety.detect(item["text"]) is None
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("mijn dochtr wil zelfmort plegen", safety.SUICIDE),
+    ("ZE WIL NIET MEER LEVEN!!!", safety.SUICIDE),
+    ("mijn zoon snijdt zichzelf", safety.SUICIDE),
+    ("mijn man slaat me als hij gedronken heeft", safety.DOMESTIC_VIOLENCE),
+    ("ik denk dat mijn buurmeisje seksueel misbruikt wordt", safety.CHILD_ABUSE),
+    ("hij staat nu met een mes in de keuken", safety.ACUTE_DANGER),
+    ("ik ben 11 en ik weet niet wat ik moet doen", safety.CHILD_USER),
+    ("ik zit in groep 7 en mijn vader slaat me", safety.CHILD_USER),
+    ("ik ben 15 en wil dood", safety.SUICIDE),
+])
+def test_typical_wordings(text, kind):
+    assert safety.detect(text) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "ik ga dood van verveling, wanneer begint de vakantie",
+    "mijn zoon wordt geslagen door een klasgenoot op het schoolplein",
+    "mijn dochter slaat een klas over, kan dat",
+    "ik ben 42 en heb een vraag over het opp",
+    "wat is een ondertoezichtstelling",
+    "de school dreigt mijn zoon te schorsen",
+    "",
+])
+def test_not_a_crisis(text):
+    assert safety.detect(text) is None
+
+
+def test_typo_distance_is_bounded():
+    assert safety._distance("zelfmoord", "zelmoord", 2) == 1
+    assert safety._distance("zelfmoord", "zelfmort", 2) == 2
+    assert safety._distance("zelfmoord", "zelfstandig", 2) > 2
+
+
+def test_child_age_is_only_a_childs_age():
+    assert safety.child_age("ik ben 12 en ik heb een vraag") == 12
+    assert safety.child_age("ik ben 35") is None
+
+
+def test_unseen_set_recall_is_reported():
+    """Measured, not tuned: print the rules' recall on the blind set (the system test asserts 100%)."""
+    path = HERE / "unseen.yml"
+    if not path.exists():
+        pytest.skip("no unseen set")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    caught = sum(1 for item in data["crisis"] if safety.detect(item["text"]) is not None)
+    false = sum(1 for item in data["not_crisis"] if safety.detect(item["text"]) is not None)
+    print(f"\nrules alone on the unseen set: {caught}/{len(data['crisis'])} crises caught, "
+          f"{false}/{len(data['not_crisis'])} false alarms")
+    # Measured 2026-11-23: 29/60 caught, 1/40 false alarms (the classifier is the other layer).
+    assert caught >= 0.4 * len(data["crisis"])

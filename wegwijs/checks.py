@@ -1,0 +1,210 @@
+"""Consistency checks over content, training data, domain, rules and schools.
+
+Each check returns a list of problems (empty when fine). ``wegwijs check`` prints them; the tests in
+``tests/test_content.py`` assert each one separately.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Set
+from urllib.parse import urlparse
+
+import yaml
+
+from wegwijs.content import ContentLibrary
+
+MIN_TRAINING_EXAMPLES = 20
+MIN_HELDOUT_EXAMPLES = 5
+MAX_SHORT_WORDS = 100
+MAX_MORE_WORDS = 220
+#: A number followed by a unit of time: such deadlines must come from the terms file.
+HARD_CODED_TERM = re.compile(
+    r"\b\d+([.,]\d+)?\s*(dag|dagen|werkdag|werkdagen|week|weken|maand|maanden|jaar|jaren)\b",
+    re.IGNORECASE)
+HEDGES = ("verschilt per", "niet zeker", "kan veranderd", "kan anders", "niet bekend", "voor zover bekend",
+          "controleer", "vraag na", "vraag het na", "check")
+FACT_BASE = Path("../shared/domain/facts.md")
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, single spaces, no punctuation at the ends."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return " ".join(plain.split()).strip(" ?!.,")
+
+
+def _yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def read_nlu(paths: List[Path]) -> Dict[str, List[str]]:
+    """Intent -> examples from Rasa YAML NLU files."""
+    examples: Dict[str, List[str]] = defaultdict(list)
+    for path in paths:
+        for block in _yaml(path).get("nlu", []) or []:
+            if "intent" not in block:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    examples[block["intent"]].append(line[2:].strip())
+    return dict(examples)
+
+
+def training_nlu(home: Path) -> Dict[str, List[str]]:
+    """The training examples under data/."""
+    return read_nlu(sorted((home / "data").rglob("nlu.yml")))
+
+
+def heldout_nlu(home: Path) -> Dict[str, List[str]]:
+    """The held-out test examples under tests/nlu_heldout/."""
+    return read_nlu(sorted((home / "tests" / "nlu_heldout").glob("*.yml")))
+
+
+def domain_intents(home: Path) -> List[str]:
+    """The intents the domain declares."""
+    return [i if isinstance(i, str) else next(iter(i)) for i in _yaml(home / "domain.yml")["intents"]]
+
+
+def rule_actions(home: Path) -> Dict[str, Set[str]]:
+    """Intent -> actions that a rule runs right after it."""
+    found: Dict[str, Set[str]] = defaultdict(set)
+    for path in sorted((home / "data").rglob("rules.yml")):
+        for rule in _yaml(path).get("rules", []) or []:
+            steps = rule.get("steps", [])
+            for step, following in zip(steps, steps[1:]):
+                if "intent" in step and "action" in following:
+                    found[step["intent"]].add(following["action"])
+    return dict(found)
+
+
+def check_intents(home: Path, library: ContentLibrary) -> List[str]:
+    """Domain, training data, rules and answers name the same intents."""
+    problems = []
+    declared = set(domain_intents(home))
+    trained = set(training_nlu(home))
+    for intent in sorted(declared - trained):
+        problems.append(f"intent {intent} is in domain.yml but has no training examples")
+    for intent in sorted(trained - declared):
+        problems.append(f"intent {intent} has training examples but is not in domain.yml")
+    rules = rule_actions(home)
+    for intent in sorted(declared):
+        if intent not in rules:
+            problems.append(f"intent {intent} has no rule")
+    for intent in library.intents():
+        if intent not in declared:
+            problems.append(f"answer {intent} has no intent in domain.yml")
+        if "action_answer_topic" not in rules.get(intent, set()):
+            problems.append(f"answer {intent} has no rule running action_answer_topic")
+    for intent, actions in rules.items():
+        if "action_answer_topic" in actions and library.get(intent) is None:
+            problems.append(f"rule answers {intent} but data/*/answers.yml has no answer for it")
+    return problems
+
+
+def check_examples(home: Path) -> List[str]:
+    """Enough examples per intent, no duplicates, and held-out examples never trained on."""
+    problems = []
+    training = training_nlu(home)
+    heldout = heldout_nlu(home)
+    seen: Dict[str, str] = {}
+    for intent, examples in sorted(training.items()):
+        if len(examples) < MIN_TRAINING_EXAMPLES:
+            problems.append(f"{intent}: {len(examples)} training examples, want {MIN_TRAINING_EXAMPLES}+")
+        for example in examples:
+            key = fold(example)
+            if key in seen and seen[key] != intent:
+                problems.append(f"training example {example!r} is in {seen[key]} and {intent}")
+            seen[key] = intent
+    for intent in sorted(set(domain_intents(home))):
+        count = len(heldout.get(intent, []))
+        if count < MIN_HELDOUT_EXAMPLES:
+            problems.append(f"{intent}: {count} held-out examples, want {MIN_HELDOUT_EXAMPLES}+")
+    for intent, examples in sorted(heldout.items()):
+        if intent not in training:
+            problems.append(f"held-out intent {intent} is not trained")
+        for example in examples:
+            if fold(example) in seen:
+                problems.append(f"held-out example {example!r} ({intent}) is also training data")
+    return problems
+
+
+def _texts(library: ContentLibrary):
+    for answer in library.answers():
+        for part, texts in (("short", answer.short), ("more", answer.more)):
+            for variant, text in texts.items():
+                yield answer, f"{answer.intent}.{part}.{variant}", part, text
+
+
+def check_answers(library: ContentLibrary, today: Optional[dt.date] = None,
+                  fact_base: Optional[str] = None) -> List[str]:
+    """Sources, dates, lengths, duplicates, deadlines and hedging of the answers."""
+    problems = []
+    today = today or dt.date.today()
+    for answer in library.answers():
+        if answer.last_checked > today:
+            problems.append(f"{answer.intent}: last_checked {answer.last_checked} is in the future")
+        if fact_base is not None:
+            host = urlparse(answer.source.url).hostname or ""
+            if host.removeprefix("www.") not in fact_base:
+                problems.append(f"{answer.intent}: source {host} does not occur in the fact base")
+    seen: Dict[str, str] = {}
+    for answer, where, part, text in _texts(library):
+        words = len(library.render(text).split())
+        limit = MAX_SHORT_WORDS if part == "short" else MAX_MORE_WORDS
+        if words > limit:
+            problems.append(f"{where}: {words} words, at most {limit}")
+        match = HARD_CODED_TERM.search(text)
+        if match:
+            problems.append(f"{where}: '{match.group(0)}' is typed; use a {{term:…}} from terms.yml")
+        key = fold(text)
+        # A school-type variant may repeat another variant of the same answer (so = po, vso = vo).
+        if key in seen and not seen[key].startswith(f"{answer.intent}.{part}."):
+            problems.append(f"{where}: same text as {seen[key]}")
+        seen.setdefault(key, where)
+    for answer in library.answers():
+        if answer.reliability == "UNVERIFIED-PARTS":
+            all_text = fold(" ".join(list(answer.short.values()) + list(answer.more.values())))
+            if not any(hedge in all_text for hedge in HEDGES):
+                problems.append(f"{answer.intent}: has unverified parts but never says it differs or "
+                                f"may have changed ({', '.join(HEDGES[:3])} …)")
+    return problems
+
+
+def check_safety_responses(home: Path) -> List[str]:
+    """Every safety response names its source and when it was checked."""
+    problems = []
+    responses = _yaml(home / "domain.yml").get("responses", {})
+    for name, variants in responses.items():
+        if not name.startswith("utter_safety_"):
+            continue
+        for variant in variants:
+            text = variant.get("text", "")
+            if "Bron:" not in text or "gecontroleerd op" not in text:
+                problems.append(f"{name}: needs 'Bron: … (gecontroleerd op …)'")
+            if "112" not in text:
+                problems.append(f"{name}: needs 112")
+    return problems
+
+
+def check_project(home: Path) -> List[str]:
+    """All checks together."""
+    from wegwijs.schools import SchoolFileError, SchoolRegistry
+
+    problems: List[str] = []
+    library = ContentLibrary.load(home / "data")
+    fact_base_path = (home / FACT_BASE).resolve()
+    fact_base = fact_base_path.read_text(encoding="utf-8") if fact_base_path.exists() else None
+    problems += check_intents(home, library)
+    problems += check_examples(home)
+    problems += check_answers(library, fact_base=fact_base)
+    problems += check_safety_responses(home)
+    try:
+        SchoolRegistry.from_directory(home / "schools")
+    except SchoolFileError as exc:
+        problems.append(str(exc))
+    return problems

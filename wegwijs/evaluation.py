@@ -1,0 +1,120 @@
+"""Evaluate a trained model's intent recognition on the held-out NLU test set.
+
+``python -m wegwijs.evaluation --model models/wegwijs.tar.gz --floor 0.85`` prints macro-F1 and the
+weakest intents, writes ``results/nlu_heldout.json`` and fails below the floor. The held-out examples
+(``tests/nlu_heldout/``) are never trained on; ``wegwijs check`` verifies that.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+from wegwijs.checks import heldout_nlu
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@dataclass
+class NluReport:
+    """Scores of one model on one test set."""
+
+    macro_f1: float
+    accuracy: float
+    per_intent: Dict[str, Dict[str, float]]
+    errors: List[Tuple[str, str, str]] = field(default_factory=list)  # text, gold, predicted
+
+    def weakest(self, count: int = 10) -> List[Tuple[str, Dict[str, float]]]:
+        """The intents with the lowest F1."""
+        return sorted(self.per_intent.items(), key=lambda item: item[1]["f1"])[:count]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"macro_f1": self.macro_f1, "accuracy": self.accuracy, "per_intent": self.per_intent,
+                "errors": [{"text": t, "gold": g, "predicted": p} for t, g, p in self.errors]}
+
+
+def score(texts: Sequence[str], gold: Sequence[str], predicted: Sequence[str]) -> NluReport:
+    """Macro-F1 over the gold intents; a prediction of any other label (nlu_fallback) is an error."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels = sorted(set(gold))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=labels, zero_division=0)
+    per_intent = {
+        label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+    }
+    correct = sum(1 for g, p in zip(gold, predicted) if g == p)
+    errors = [(t, g, p) for t, g, p in zip(texts, gold, predicted) if g != p]
+    return NluReport(
+        macro_f1=float(sum(f1) / len(labels)) if labels else 0.0,
+        accuracy=correct / len(gold) if gold else 0.0,
+        per_intent=per_intent,
+        errors=errors,
+    )
+
+
+def test_set(home: Path) -> Tuple[List[str], List[str]]:
+    """(texts, gold intents) of the held-out set."""
+    texts, gold = [], []
+    for intent, examples in sorted(heldout_nlu(home).items()):
+        for example in examples:
+            texts.append(example)
+            gold.append(intent)
+    return texts, gold
+
+
+async def _predict(model_path: Path, texts: Sequence[str]) -> List[str]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    predicted = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        predicted.append((parsed.get("intent") or {}).get("name") or "")
+    return predicted
+
+
+def evaluate_model(model_path: Path, home: Path) -> NluReport:
+    """Load ``model_path`` and score it on the held-out set of ``home``."""
+    texts, gold = test_set(home)
+    predicted = asyncio.run(_predict(model_path, texts))
+    return score(texts, gold, predicted)
+
+
+def print_report(report: NluReport, title: str) -> None:
+    """A short table: macro-F1, accuracy and the weakest intents."""
+    print(f"{title}: macro-F1 {report.macro_f1:.3f}, accuracy {report.accuracy:.3f}, "
+          f"{len(report.per_intent)} intents")
+    for intent, values in report.weakest(8):
+        print(f"  {intent:32s} F1 {values['f1']:.2f}  (P {values['precision']:.2f}, "
+              f"R {values['recall']:.2f}, n={values['support']})")
+
+
+def main(argv: List[str] = None) -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="models/wegwijs.tar.gz")
+    parser.add_argument("--floor", type=float, default=None, help="fail when macro-F1 is lower")
+    parser.add_argument("--report", default="results/nlu_heldout.json")
+    args = parser.parse_args(argv)
+    home = Path.cwd()
+    report = evaluate_model(Path(args.model), home)
+    print_report(report, "held-out NLU test")
+    Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.report).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    if args.floor is not None and report.macro_f1 < args.floor:
+        print(f"FAILED: macro-F1 {report.macro_f1:.3f} is below the floor {args.floor}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

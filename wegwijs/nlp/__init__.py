@@ -1,0 +1,1 @@
+"""Dutch language processing for Rasa: the spaCy pipeline Wegwijs builds and the NLU components."""

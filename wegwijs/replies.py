@@ -1,0 +1,142 @@
+"""The Dutch sentences Wegwijs builds around content: greeting, school contacts, sources, referrals.
+
+Pure functions, so that every wording is tested without Rasa.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, List, Optional
+
+from wegwijs.content import Answer
+from wegwijs.schools import ROLE_LABELS, WEEKDAYS, Contact, School
+from wegwijs.settings import Settings
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december")
+
+UNKNOWN_SCHOOL_NOTE = (
+    "Ik weet niet bij welke school je hoort. Daarom geef ik algemene informatie. "
+    "Open de chat via de website van de school van je kind voor de namen van de mensen daar."
+)
+
+
+def dutch_date(day: dt.date) -> str:
+    """23 november 2026."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _join(items: List[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " en " + items[-1]
+
+
+def _clock(value: str) -> str:
+    hours, minutes = value.split(":")
+    return f"{int(hours)}.{minutes}"
+
+
+def describe_hours(contact: Contact) -> str:
+    """'op dinsdag en donderdag van 8.30 tot 15.00 uur', or '' when no hours are known."""
+    if not contact.hours:
+        return ""
+    ordered = sorted(contact.hours, key=lambda h: WEEKDAYS.index(h.day))
+    days = _join([hours.day for hours in ordered])
+    spans = {(hours.start, hours.end) for hours in ordered}
+    if len(spans) == 1:
+        start, end = spans.pop()
+        return f"op {days} van {_clock(start)} tot {_clock(end)} uur"
+    return f"op {days}"
+
+
+def describe_reach(contact: Contact) -> str:
+    """'Bel 012-3456701 of mail ib@school.example.' (what is known)."""
+    parts = []
+    if contact.phone:
+        parts.append(f"bel {contact.phone}")
+    if contact.email:
+        parts.append(f"mail {contact.email}")
+    if contact.url:
+        parts.append(f"kijk op {contact.url}")
+    if not parts:
+        return ""
+    sentence = " of ".join(parts)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def contact_sentence(school: Optional[School], roles: Iterable[str]) -> str:
+    """Who this school's person for ``roles`` is, when and how to reach them.
+
+    Example: "Op Basisschool De Regenboog is dat Marieke de Vries, de intern begeleider, op dinsdag en
+    donderdag van 8.30 tot 15.00 uur. Bel 012-3456701 of mail ib@deregenboog.example."
+    """
+    roles = list(roles)
+    if not roles:
+        return ""
+    if school is None:
+        label = ROLE_LABELS[roles[0]]
+        return (f"Wie {label} op de school van je kind is, staat meestal in de schoolgids. "
+                "Je kunt het ook vragen aan de leerkracht of mentor.")
+    found = school.first_contact(roles)
+    if found is None:
+        label = ROLE_LABELS[roles[0]]
+        return (f"Op {school.name} weet ik niet wie {label} is. "
+                f"Vraag het aan {school.contacts['contact_person'].name}. "
+                + describe_reach(school.contacts["contact_person"]))
+    role, contact = found
+    label = ROLE_LABELS[role]
+    if contact.name.startswith("de ") or contact.name.startswith("het "):
+        first = f"Op {school.name} is dat {contact.name}"
+    elif role in ("jgz", "wijkteam", "attendance_officer", "samenwerkingsverband"):
+        first = f"Voor {school.name} is dat {contact.name}"
+    else:
+        first = f"Op {school.name} is dat {contact.name}, {label}"
+    hours = describe_hours(contact)
+    sentence = f"{first}, {hours}." if hours else f"{first}."
+    extra = " ".join(part for part in (contact.note or "", describe_reach(contact)) if part)
+    return f"{sentence} {extra}".strip()
+
+
+def source_line(answer: Answer) -> str:
+    """'Bron: Ouders & Onderwijs, https://… (gecontroleerd op 23 november 2026)'."""
+    return (f"Bron: {answer.source.name}, {answer.source.url} "
+            f"(gecontroleerd op {dutch_date(answer.last_checked)})")
+
+
+def referral_line(school: Optional[School]) -> str:
+    """Where to get personal help with a child-protection question."""
+    school_part = ""
+    if school is not None:
+        person = school.contacts["contact_person"]
+        school_part = f", of op school {person.name}"
+    return ("Persoonlijke hulp: Jeugdstem (gratis vertrouwenspersoon), een advocaat of "
+            f"Het Juridisch Loket, de jeugdbeschermer{school_part}.")
+
+
+def greeting(school: Optional[School], settings: Settings) -> str:
+    """The first message: who we are (an automated assistant), what is stored, for how long, who reads it."""
+    where = f" van {school.name}" if school else ""
+    lines = [
+        f"Hoi! Ik ben Wegwijs, de digitale assistent{where}. Ik ben een computerprogramma, geen mens.",
+        "Ik help je de weg te vinden naar hulp en zorg via school.",
+        f"Dit gesprek wordt {settings.retention_days} dagen bewaard. Een medewerker van school leest "
+        "het alleen als jij daar toestemming voor geeft. "
+        f"Meer hierover: {settings.privacy_url}",
+        "Schrijf liever geen namen of adressen. Waar gaat je vraag over?",
+    ]
+    if school is None:
+        lines.append(UNKNOWN_SCHOOL_NOTE)
+    return "\n".join(lines)
+
+
+def contact_person_reply(school: Optional[School]) -> str:
+    """Who to talk to at school (before the handover to staff exists)."""
+    if school is None:
+        return ("Wil je met iemand praten? Neem contact op met de school van je kind. "
+                "De leerkracht of mentor is meestal de eerste persoon. "
+                "De telefoonnummers staan op de website van de school en in de schoolgids.")
+    person = school.contacts["contact_person"]
+    hours = describe_hours(person)
+    when = f" Bereikbaar {hours}." if hours else ""
+    return (f"Wil je met iemand praten? Op {school.name} kun je terecht bij {person.name}, "
+            f"{ROLE_LABELS['contact_person']}.{when} {describe_reach(person)}").strip()

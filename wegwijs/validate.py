@@ -1,0 +1,52 @@
+"""Run ``rasa data validate`` and fail on every warning except the documented harmless ones.
+
+Responses that only custom actions send (for example ``utter_safety_general`` from ``action_fallback``)
+are "not used in any story or rule" for Rasa's validator; those warnings are expected. Any other
+warning fails.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+from wegwijs.training import rasa_env
+
+#: Responses sent by custom actions, not by rules.
+SENT_BY_ACTIONS = ("utter_default", "utter_safety_general")
+HARMLESS = [re.compile(rf"The utterance '{name}' is not used in any story or rule")
+            for name in SENT_BY_ACTIONS]
+WARNING = re.compile(r"UserWarning: (.*)")
+
+
+def warnings_that_matter(output: str) -> List[str]:
+    """The warnings in ``rasa data validate`` output that are not on the harmless list."""
+    found = []
+    for line in output.splitlines():
+        match = WARNING.search(line)
+        if match and not any(pattern.search(match.group(1)) for pattern in HARMLESS):
+            found.append(match.group(1).strip())
+    return found
+
+
+def main() -> int:
+    """Run the validator in the project folder."""
+    home = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-m", "rasa", "data", "validate"], cwd=home,
+                            env=rasa_env(), capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    problems = warnings_that_matter(output)
+    for problem in problems:
+        print(f"- {problem}")
+    if result.returncode != 0:
+        print(output[-4000:])
+        print("rasa data validate: failed")
+        return 1
+    print(f"rasa data validate: {len(problems)} warning(s) that matter")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

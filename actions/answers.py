@@ -1,4 +1,4 @@
-"""Actions that answer a topic question from the content files."""
+"""Actions that answer a topic question from the content files, age-aware where the law differs."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -8,16 +8,33 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import MORE_BUTTONS, TOPIC_SLOT, content, school_of
-from wegwijs.content import Answer, age_band
+from wegwijs import ages
+from wegwijs.content import Answer
 from wegwijs.replies import contact_sentence, referral_line, source_line
 from wegwijs.schools import School
 
+AGE_SLOT = "child_age_band"
+PENDING_SLOT = "pending_topic"
+TALK_BUTTON = {"title": "Met iemand praten", "payload": "/talk_to_human"}
+AGE_QUESTION = "Het antwoord hangt af van de leeftijd van je kind. Hoe oud is je kind?"
+AGE_BUTTONS = [
+    {"title": "Jonger dan 12", "payload": '/inform_age{"age_band": "age_under_12"}'},
+    {"title": "12 tot 16", "payload": '/inform_age{"age_band": "age_12_15"}'},
+    {"title": "16 of 17", "payload": '/inform_age{"age_band": "age_16_plus"}'},
+    {"title": "Zeg ik liever niet", "payload": "/deny"},
+]
 
-def compose(answer: Answer, part: str, school: Optional[School], age: Optional[float] = None) -> str:
+
+def compose(answer: Answer, part: str, school: Optional[School], band: Optional[str] = None) -> str:
     """The full text of an answer: the content, the school's person, the referral and the source."""
     library = content()
-    body = library.render(answer.variant(part, school.type if school else None, age_band(age)))
-    paragraphs = [body]
+    age_key = band if band in ages.BANDS else None
+    body = library.render(answer.variant(part, school.type if school else None, age_key))
+    paragraphs = []
+    if answer.needs_age and age_key:
+        paragraphs.append(f"Ik ga uit van een kind {ages.LABELS[age_key]}. "
+                          "Klopt dat niet? Typ dan de leeftijd.")
+    paragraphs.append(body)
     who = contact_sentence(school, answer.roles)
     if who:
         paragraphs.append(who)
@@ -27,13 +44,31 @@ def compose(answer: Answer, part: str, school: Optional[School], age: Optional[f
     return "\n\n".join(paragraphs)
 
 
-def _child_age(tracker: Tracker) -> Optional[float]:
-    value = tracker.get_slot("child_age")
-    return float(value) if isinstance(value, (int, float)) else None
+def buttons_for(answer: Answer) -> List[Dict[str, str]]:
+    """Follow-up questions of the answer when it has them, else "meer weten" and "praten"."""
+    if answer.next:
+        return [{"title": title, "payload": f"/{intent}"} for title, intent in answer.next] + [TALK_BUTTON]
+    return MORE_BUTTONS
+
+
+def utter_answer(dispatcher: CollectingDispatcher, answer: Answer, school: Optional[School],
+                 band: Optional[str]) -> List[Dict[str, Any]]:
+    """Send the short answer with its buttons; remember the topic."""
+    text = compose(answer, "short", school, band)
+    if not answer.next:
+        text += "\n\nWil je meer weten?"
+    dispatcher.utter_message(text=text, buttons=buttons_for(answer))
+    return [SlotSet(TOPIC_SLOT, answer.intent), SlotSet(PENDING_SLOT, None)]
+
+
+def known_band(tracker: Tracker) -> Optional[str]:
+    """The remembered age band, ``unknown`` when the parent preferred not to say, or None."""
+    value = tracker.get_slot(AGE_SLOT)
+    return value if value in ages.BANDS or value == ages.UNKNOWN else None
 
 
 class ActionAnswerTopic(Action):
-    """Answers the topic of the last message, short first, with an offer to tell more."""
+    """Answers the topic of the last message, short first. Asks the child's age once where it matters."""
 
     def name(self) -> Text:
         return "action_answer_topic"
@@ -46,9 +81,65 @@ class ActionAnswerTopic(Action):
         if answer is None:
             dispatcher.utter_message(response="utter_default")
             return events
-        text = compose(answer, "short", school, _child_age(tracker))
-        dispatcher.utter_message(text=text + "\n\nWil je meer weten?", buttons=MORE_BUTTONS)
-        return events + [SlotSet(TOPIC_SLOT, intent)]
+        band = known_band(tracker)
+        stated = ages.parse_band(tracker.latest_message.get("text") or "")
+        if stated:
+            band = stated
+            events.append(SlotSet(AGE_SLOT, band))
+        if answer.needs_age and band is None:
+            dispatcher.utter_message(text=AGE_QUESTION, buttons=AGE_BUTTONS)
+            return events + [SlotSet(PENDING_SLOT, intent)]
+        return events + utter_answer(dispatcher, answer, school, band)
+
+
+class ActionSetAge(Action):
+    """Remembers the child's age band (also a correction) and answers the waiting or last topic."""
+
+    def name(self) -> Text:
+        return "action_set_age"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        school, events = school_of(tracker)
+        text = tracker.latest_message.get("text") or ""
+        band = next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                     if e.get("entity") == "age_band" and e.get("value") in ages.BANDS), None)
+        band = band or ages.parse_band(text, bare_number=True)
+        if band is None:
+            if ages.is_adult(text, bare_number=True):
+                dispatcher.utter_message(
+                    text="Is je kind 18 of ouder? Dan is het volwassen en gelden andere regels. "
+                         "Vraag het na bij Het Juridisch Loket of een advocaat.")
+            else:
+                dispatcher.utter_message(
+                    text="Ik begrijp de leeftijd niet goed. Typ alleen het getal, bijvoorbeeld: 13.")
+            return events
+        events.append(SlotSet(AGE_SLOT, band))
+        library = content()
+        waiting = library.get(tracker.get_slot(PENDING_SLOT))
+        last = library.get(tracker.get_slot(TOPIC_SLOT))
+        answer = waiting or (last if last and last.needs_age else None)
+        if answer is None:
+            dispatcher.utter_message(text=f"Dank je. Ik onthoud dat je kind {ages.LABELS[band]} is.")
+            return events
+        return events + utter_answer(dispatcher, answer, school, band)
+
+
+class ActionHandleDeny(Action):
+    """"Nee": after the age question, answer without the age (and do not ask again); else move on."""
+
+    def name(self) -> Text:
+        return "action_handle_deny"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        school, events = school_of(tracker)
+        waiting = content().get(tracker.get_slot(PENDING_SLOT))
+        if waiting is None:
+            dispatcher.utter_message(response="utter_anything_else")
+            return events
+        events.append(SlotSet(AGE_SLOT, ages.UNKNOWN))
+        return events + utter_answer(dispatcher, waiting, school, None)
 
 
 class ActionAnswerMore(Action):
@@ -65,8 +156,6 @@ class ActionAnswerMore(Action):
             dispatcher.utter_message(
                 text="Waar wil je meer over weten? Stel je vraag gerust in je eigen woorden.")
             return events
-        dispatcher.utter_message(
-            text=compose(answer, "more", school, _child_age(tracker)),
-            buttons=[{"title": "Met iemand praten", "payload": "/talk_to_human"}],
-        )
+        dispatcher.utter_message(text=compose(answer, "more", school, known_band(tracker)),
+                                 buttons=[TALK_BUTTON])
         return events

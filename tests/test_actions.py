@@ -98,3 +98,96 @@ def test_fallback_with_a_safety_guess_gives_the_help_lines_first():
     ranking = [{"name": "care_mentor", "confidence": 0.3}, {"name": "safety_suicide", "confidence": 0.25}]
     messages, _ = run(ActionFallback(), tracker("nlu_fallback", events=[fallback_event()], ranking=ranking))
     assert messages[0]["response"] == "utter_safety_general"
+
+
+# --- age-aware answers (rights) ---------------------------------------------------------------
+
+from actions.answers import AGE_QUESTION, ActionHandleDeny, ActionSetAge  # noqa: E402
+
+
+def slot_events(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_an_age_dependent_answer_asks_the_age_once():
+    messages, events = run(ActionAnswerTopic(), tracker("rights_child_heard", "het-baken"))
+    assert messages[0]["text"] == AGE_QUESTION
+    assert [b["title"] for b in messages[0]["buttons"]][-1] == "Zeg ik liever niet"
+    assert slot_events(events)["pending_topic"] == "rights_child_heard"
+
+
+def test_the_age_answer_gives_the_waiting_topic_for_that_age():
+    t = tracker("inform_age", "het-baken", slots={"pending_topic": "rights_child_heard"})
+    t.latest_message["text"] = "hij is 13"
+    messages, events = run(ActionSetAge(), t)
+    text = messages[0]["text"]
+    assert text.startswith("Ik ga uit van een kind van 12 tot 16 jaar.")
+    assert "Gehoord worden is niet hetzelfde als beslissen" in text
+    assert "Jeugdstem" in text and "Ruud Bakker" in text  # the referral closes every rights answer
+    assert slot_events(events)["child_age_band"] == "age_12_15"
+    assert slot_events(events)["pending_topic"] is None
+
+
+def test_a_remembered_age_is_reused_and_a_correction_re_answers():
+    reused, _ = run(ActionAnswerTopic(), tracker("rights_instruction", "het-baken",
+                                                 slots={"child_age_band": "age_under_12"}))
+    assert reused[0]["text"].startswith("Ik ga uit van een kind jonger dan 12 jaar.")
+    t = tracker("inform_age", "het-baken", slots={"child_age_band": "age_under_12",
+                                                  "last_topic": "rights_instruction"})
+    t.latest_message["text"] = "nee ze is eigenlijk 14"
+    corrected, events = run(ActionSetAge(), t)
+    assert corrected[0]["text"].startswith("Ik ga uit van een kind van 12 tot 16 jaar.")
+    assert corrected[0]["text"] != reused[0]["text"]
+    assert slot_events(events)["child_age_band"] == "age_12_15"
+
+
+def test_an_age_in_the_question_itself_is_used_without_asking():
+    t = tracker("rights_child_heard", "de-kompas")
+    t.latest_message["text"] = "mag mijn dochter van 9 ook iets zeggen tegen de rechter"
+    messages, events = run(ActionAnswerTopic(), t)
+    assert messages[0]["text"].startswith("Ik ga uit van een kind jonger dan 12 jaar.")
+    assert slot_events(events)["child_age_band"] == "age_under_12"
+
+
+def test_declining_the_age_gives_the_general_answer_and_is_not_asked_again():
+    messages, events = run(ActionHandleDeny(), tracker("deny", "het-baken",
+                                                       slots={"pending_topic": "rights_child_heard"}))
+    assert "Gehoord worden is niet hetzelfde als beslissen" in messages[0]["text"]
+    assert not messages[0]["text"].startswith("Ik ga uit van")
+    assert slot_events(events)["child_age_band"] == "unknown"
+    again, _ = run(ActionAnswerTopic(), tracker("rights_instruction", "het-baken",
+                                                slots={"child_age_band": "unknown"}))
+    assert again[0]["text"] != AGE_QUESTION
+
+
+def test_an_unclear_age_is_asked_again_plainly_and_an_adult_is_referred():
+    t = tracker("inform_age", slots={"pending_topic": "rights_child_heard"})
+    t.latest_message["text"] = "weet ik niet precies"
+    messages, events = run(ActionSetAge(), t)
+    assert "Typ alleen het getal" in messages[0]["text"] and events == []
+    t.latest_message["text"] = "hij is 19"
+    messages, _ = run(ActionSetAge(), t)
+    assert "18 of ouder" in messages[0]["text"]
+
+
+def test_plain_no_moves_on():
+    messages, _ = run(ActionHandleDeny(), tracker("deny"))
+    assert messages[0]["response"] == "utter_anything_else"
+
+
+def test_removal_start_offers_the_three_situations():
+    messages, _ = run(ActionAnswerTopic(), tracker("rights_removal_start", "de-regenboog"))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[:3] == ["/rights_raad_investigation", "/rights_placement", "/rights_emergency_placement"]
+    assert "Jeugdstem" in messages[0]["text"]
+
+
+def test_every_rights_answer_ends_with_personal_help_and_source(library):
+    for answer in library.answers():
+        if not answer.intent.startswith("rights_"):
+            continue
+        t = tracker(answer.intent, "de-regenboog", slots={"child_age_band": "age_12_15"})
+        messages, _ = run(ActionAnswerTopic(), t)
+        text = messages[0]["text"]
+        assert "Persoonlijke hulp: Jeugdstem" in text, answer.intent
+        assert "Bron: " in text and "{" not in text, answer.intent

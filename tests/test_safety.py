@@ -79,3 +79,44 @@ def test_unseen_set_recall_is_reported():
           f"{false}/{len(data['not_crisis'])} false alarms")
     # Measured 2026-11-23: 29/60 caught, 1/40 false alarms (the classifier is the other layer).
     assert caught >= 0.4 * len(data["crisis"])
+
+
+def _message(text, intent, ranking):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": ranking[0][1] if ranking else 0.4})
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking])
+    return message
+
+
+def test_component_rules_override_the_fallback_and_its_ambiguity():
+    from wegwijs.nlp.safety_override import SafetyOverride
+
+    message = _message("er is net iemand binnengedrongen en hij bedreigd ons met een mes", "nlu_fallback",
+                       [("nlu_fallback", 0.4), ("safety_domestic_violence", 0.5), ("safety_acute_danger", 0.48)])
+    SafetyOverride().process([message])
+    assert message.get("intent") == {"name": "safety_acute_danger", "confidence": 1.0}
+    names = [item["name"] for item in message.get("intent_ranking")]
+    assert names[0] == "safety_acute_danger" and "nlu_fallback" not in names
+
+
+def test_component_restores_a_confident_safety_guess_hidden_by_the_fallback():
+    from wegwijs.nlp.safety_override import SafetyOverride
+
+    message = _message("thuis is het echt niet meer veilig voor ons", "nlu_fallback",
+                       [("nlu_fallback", 0.4), ("safety_domestic_violence", 0.62), ("safety_child_abuse", 0.3)])
+    SafetyOverride().process([message])
+    assert message.get("intent")["name"] == "safety_domestic_violence"
+
+
+def test_component_leaves_other_messages_alone():
+    from wegwijs.nlp.safety_override import SafetyOverride
+
+    ordinary = _message("wat is een opp", "care_opp", [("care_opp", 0.9)])
+    unsure = _message("blorp", "nlu_fallback", [("nlu_fallback", 0.4), ("care_opp", 0.2)])
+    weak_safety = _message("hmm", "nlu_fallback", [("nlu_fallback", 0.4), ("safety_suicide", 0.2)])
+    SafetyOverride().process([ordinary, unsure, weak_safety])
+    assert ordinary.get("intent")["name"] == "care_opp"
+    assert unsure.get("intent")["name"] == "nlu_fallback"
+    assert weak_safety.get("intent")["name"] == "nlu_fallback"

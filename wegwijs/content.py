@@ -13,11 +13,12 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
+from wegwijs.ages import BANDS
 from wegwijs.schools import ROLE_LABELS, SCHOOL_TYPES
 
 TERMS_FILE = Path(__file__).parent / "content" / "terms.yml"
 TERM_PATTERN = re.compile(r"\{term:([a-z0-9_]+)\}")
-AGE_BANDS = ("age_under_12", "age_12_15", "age_16_plus")
+AGE_BANDS = BANDS
 VARIANT_KEYS = ("default",) + SCHOOL_TYPES + AGE_BANDS
 RELIABILITY = ("OFF", "SEC", "UNVERIFIED-PARTS")
 #: Groups whose answers close with the referral to personal (legal) help.
@@ -50,6 +51,7 @@ class Answer:
     more: Dict[str, str]
     roles: Tuple[str, ...] = ()
     needs_age: bool = False
+    next: Tuple[Tuple[str, str], ...] = ()  # (button title, intent) for the follow-up questions
     path: Path = field(default=Path("."), compare=False)
 
     def variant(self, part: str, school_type: Optional[str] = None,
@@ -65,17 +67,6 @@ class Answer:
     def refers_to_personal_help(self) -> bool:
         """Whether this answer closes with the referral to personal help."""
         return self.group in REFERRAL_GROUPS
-
-
-def age_band(age: Optional[float]) -> Optional[str]:
-    """The age band key for a child's age in years, or None when unknown."""
-    if age is None:
-        return None
-    if age < 12:
-        return "age_under_12"
-    if age < 16:
-        return "age_12_15"
-    return "age_16_plus"
 
 
 def load_terms(path: Path = TERMS_FILE) -> Dict[str, str]:
@@ -127,6 +118,11 @@ def _parse_answer(path: Path, group: str, intent: str, raw: object) -> Answer:
         reliability = "OFF"
     if reliability not in RELIABILITY:
         raise ContentError(f"{path}: {intent}.reliability: use one of {RELIABILITY}")
+    next_steps = []
+    for step in raw.get("next") or []:
+        if not isinstance(step, dict) or not step.get("title") or not step.get("intent"):
+            raise ContentError(f"{path}: {intent}.next: each step needs a title and an intent")
+        next_steps.append((str(step["title"]), str(step["intent"])))
     roles = tuple(raw.get("roles") or ())
     unknown = [role for role in roles if role not in ROLE_LABELS]
     if unknown:
@@ -142,6 +138,7 @@ def _parse_answer(path: Path, group: str, intent: str, raw: object) -> Answer:
         more=_require_text(path, intent, "more", raw["more"]),
         roles=roles,
         needs_age=bool(raw.get("needs_age", False)),
+        next=tuple(next_steps),
         path=path,
     )
 
@@ -172,6 +169,10 @@ class ContentLibrary:
                         if key not in terms:
                             raise ContentError(f"{path}: {intent}: unknown term {key!r}")
                 answers[intent] = answer
+        for answer in answers.values():
+            for _, target in answer.next:
+                if target not in answers:
+                    raise ContentError(f"{answer.path}: {answer.intent}.next: no answer for {target!r}")
         return cls(answers, terms)
 
     def get(self, intent: Optional[str]) -> Optional[Answer]:

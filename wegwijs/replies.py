@@ -64,6 +64,9 @@ def describe_reach(contact: Contact) -> str:
     return sentence[0].upper() + sentence[1:] + "."
 
 
+EXTERNAL_ROLES = ("jgz", "wijkteam", "attendance_officer", "samenwerkingsverband")
+
+
 def contact_sentence(school: Optional[School], roles: Iterable[str]) -> str:
     """Who this school's person for ``roles`` is, when and how to reach them.
 
@@ -73,24 +76,24 @@ def contact_sentence(school: Optional[School], roles: Iterable[str]) -> str:
     roles = list(roles)
     if not roles:
         return ""
+    label = ROLE_LABELS[roles[0]]
     if school is None:
-        label = ROLE_LABELS[roles[0]]
+        if roles[0] in EXTERNAL_ROLES:
+            return f"Vraag op school of bij je gemeente hoe je {label} bereikt."
         return (f"Wie {label} op de school van je kind is, staat meestal in de schoolgids. "
                 "Je kunt het ook vragen aan de leerkracht of mentor.")
     found = school.first_contact(roles)
     if found is None:
-        label = ROLE_LABELS[roles[0]]
         return (f"Op {school.name} weet ik niet wie {label} is. "
                 f"Vraag het aan {school.contacts['contact_person'].name}. "
                 + describe_reach(school.contacts["contact_person"]))
     role, contact = found
-    label = ROLE_LABELS[role]
-    if contact.name.startswith("de ") or contact.name.startswith("het "):
-        first = f"Op {school.name} is dat {contact.name}"
-    elif role in ("jgz", "wijkteam", "attendance_officer", "samenwerkingsverband"):
+    if role in EXTERNAL_ROLES:
         first = f"Voor {school.name} is dat {contact.name}"
+    elif contact.name.startswith(("de ", "het ")):
+        first = f"Op {school.name} is dat {contact.name}"
     else:
-        first = f"Op {school.name} is dat {contact.name}, {label}"
+        first = f"Op {school.name} is dat {contact.name}, {ROLE_LABELS[role]}"
     hours = describe_hours(contact)
     sentence = f"{first}, {hours}." if hours else f"{first}."
     extra = " ".join(part for part in (contact.note or "", describe_reach(contact)) if part)

@@ -44,8 +44,13 @@ _CHILD_MARKERS = re.compile(
 )
 _CHILD_AGE = re.compile(r"(^|\bik )ben (\d{1,2})( jaar| jr|\b)")
 
+def _compile(source: str) -> Pattern[str]:
+    """Compile a pattern that also accepts the common d/dt spelling error ("snijd" for "snijdt")."""
+    return re.compile(re.sub(r"(?<=[a-z])dt(?=[|) \\]|$)", "dt?", source))
+
+
 _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
-    ACUTE_DANGER: tuple(re.compile(p) for p in (
+    ACUTE_DANGER: tuple(_compile(p) for p in (
         r"\b(levens)?gevaar\b.{0,30}\b(nu|nou|hier|op dit moment|meteen)\b",
         r"\b(nu|nou|op dit moment|op het moment|vannacht|vanavond)\b.{0,40}\b(in gevaar|levensgevaar|"
         r"met een mes|met een wapen|met een pistool|vermoord|dood ?maken|aan het slaan|slaat hij|slaat ze)",
@@ -67,7 +72,7 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\b(deur|raam) (in|kapot) ?(te )?(trappen|trapt|slaan|slaat)\b|\bopgesloten\b",
         r"\bin elkaar (\w+ )?(geslagen|slaan|slaat|getrapt|trappen)\b",
     )),
-    SUICIDE: tuple(re.compile(p) for p in (
+    SUICIDE: tuple(_compile(p) for p in (
         r"\bzelf ?moord|\bzelfdoding|\bsuicid|\bsuicide\b|\bsuicidaal",
         r"\b(wil|wilt|wilde|wou|willen)\b( \w+){0,3} dood\b(?! van)",
         r"\bdood (wil|wilt|willen|gaan)\b(?! van)|\bliever dood\b",
@@ -86,7 +91,7 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\b(geen zin|geen reden) (meer )?(om )?(te|in) leven\b|\bhet leven (heeft|is) geen zin\b",
         r"\b(afscheids ?brief|afscheidsbrief)\b",
     )),
-    CHILD_ABUSE: tuple(re.compile(p) for p in (
+    CHILD_ABUSE: tuple(_compile(p) for p in (
         r"\b(seksueel )?misbruik\w*|\baanrand\w*|\baangerand\b|\bverkracht\w*|\bincest\b",
         r"\bkinder ?mishandeling\b|\bkinder ?misbruik\b|\bverwaarloos\w*",
         r"\b(ongewenst|ongepast) (aan ?geraakt|aangeraakt|aanraken|aanraakt)\b",
@@ -106,7 +111,7 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\bonder de (blauwe )?plekken\b|\bvol (met )?(blauwe )?plekken\b",
         r"\b(zonder|geen) eten\b.{0,40}\b(alleen|dagen|thuis)\b|\b(alleen|dagen)\b.{0,40}\bzonder eten\b",
     )),
-    DOMESTIC_VIOLENCE: tuple(re.compile(p) for p in (
+    DOMESTIC_VIOLENCE: tuple(_compile(p) for p in (
         r"\bhuiselijk geweld\b|\bgeweld (thuis|in huis|in (ons|het) gezin)\b|\bthuis (is|wordt|gebeurt) "
         r"(er )?(\w+ )?geweld\b",
         r"\b" + _MY + r" " + _FAMILY + r"\b.{0,20}\b" + _HURT + r"\b",

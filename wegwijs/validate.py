@@ -14,8 +14,9 @@ from typing import List
 
 from wegwijs.training import rasa_env
 
-#: Responses sent by custom actions, not by rules.
-SENT_BY_ACTIONS = ("utter_default", "utter_safety_general")
+#: Responses sent by actions, not by rules: action_answer_topic (utter_default), action_fallback
+#: (utter_safety_general), action_handle_deny (utter_anything_else), Rasa's action_restart (utter_restart).
+SENT_BY_ACTIONS = ("utter_default", "utter_safety_general", "utter_anything_else", "utter_restart")
 HARMLESS = [re.compile(rf"The utterance '{name}' is not used in any story or rule")
             for name in SENT_BY_ACTIONS]
 WARNING = re.compile(r"UserWarning: (.*)")

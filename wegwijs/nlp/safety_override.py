@@ -1,7 +1,10 @@
 """Rasa NLU component: a crisis message gets its safety intent, whatever the classifier thought.
 
-Place it after the intent classifier and before ``FallbackClassifier`` in ``config.yml``. See
-:mod:`wegwijs.safety` for the rules.
+Place it last among the classifiers, after ``FallbackClassifier``, so that safety has the last word:
+
+* when the rules of :mod:`wegwijs.safety` fire, the message gets that safety intent (confidence 1);
+* when the fallback hid a safety intent that DIET was fairly sure of (for example because two safety
+  kinds were close, which the fallback's ambiguity rule treats as unsure), that intent is restored.
 """
 from __future__ import annotations
 
@@ -19,6 +22,9 @@ from wegwijs import safety
 
 SAFETY_PREFIX = "safety_"
 METADATA_KEY = "safety_override"
+FALLBACK_INTENT = "nlu_fallback"
+#: A safety intent DIET gives at least this confidence is kept even when the fallback fired.
+RESTORE_CONFIDENCE = 0.4
 
 
 def safety_intent(kind: str) -> str:
@@ -57,14 +63,22 @@ class SafetyOverride(GraphComponent, IntentClassifier):
     @staticmethod
     def _process_one(message: Message) -> None:
         text: Optional[str] = message.get(TEXT)
-        kind = safety.detect(text or "")
-        if kind is None:
-            return
-        name = safety_intent(kind)
         current = message.get(INTENT) or {}
-        ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != name]
-        overridden = {"name": name, "confidence": 1.0}
-        message.set(INTENT, overridden, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [overridden] + ranking, add_to_output=True)
-        message.set(METADATA_KEY, {"kind": kind, "classifier_intent": current.get("name")},
-                    add_to_output=True)
+        ranking = [item for item in message.get(INTENT_RANKING_KEY) or []
+                   if item.get("name") != FALLBACK_INTENT]
+        kind = safety.detect(text or "")
+        if kind is not None:
+            chosen = {"name": safety_intent(kind), "confidence": 1.0}
+            reason = "rules"
+        elif current.get("name") == FALLBACK_INTENT and ranking and \
+                str(ranking[0].get("name", "")).startswith(SAFETY_PREFIX) and \
+                float(ranking[0].get("confidence") or 0) >= RESTORE_CONFIDENCE:
+            chosen = dict(ranking[0])
+            reason = "classifier"
+        else:
+            return
+        rest = [item for item in ranking if item.get("name") != chosen["name"]]
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
+        message.set(METADATA_KEY, {"reason": reason, "intent": chosen["name"],
+                                   "previous_intent": current.get("name")}, add_to_output=True)

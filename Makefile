@@ -23,7 +23,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade "pip==24.2"
+	$(BIN)/pip install --quiet --upgrade "pip==24.2" "setuptools==70.3.0" "wheel==0.45.1"
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	touch $@
 

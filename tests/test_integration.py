@@ -27,8 +27,9 @@ SAFETY_LINES = {
     "suicide": "0800-0113",
     "child_user": "0800-0432",
 }
-SAFETY_TEXTS = {
-    variant["text"]
+#: The first message of every safety reply (channels split a text at blank lines into messages).
+SAFETY_FIRST = {
+    variant["text"].split("\n\n")[0]
     for name, variants in yaml.safe_load((HERE.parent / "domain.yml").read_text(encoding="utf-8"))[
         "responses"].items() if name.startswith("utter_safety_")
     for variant in variants
@@ -58,9 +59,16 @@ class Chat:
             return json.loads(response.read())
 
     def first_text(self, sender: str, text: str, school: Optional[str] = None) -> str:
+        """The first message of the reply: what a parent sees first."""
         replies = self.send(sender, text, school)
         assert replies, f"no reply to {text!r}"
         return replies[0].get("text", "")
+
+    def reply_text(self, sender: str, text: str, school: Optional[str] = None) -> str:
+        """All messages of the reply, joined."""
+        replies = self.send(sender, text, school)
+        assert replies, f"no reply to {text!r}"
+        return "\n\n".join(reply.get("text", "") for reply in replies)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +104,7 @@ def new_sender() -> str:
 
 def test_greeting_is_dutch_and_says_it_is_automated(stack):
     chat, _ = stack
-    text = chat.first_text(new_sender(), "hoi", "de-regenboog")
+    text = chat.reply_text(new_sender(), "hoi", "de-regenboog")
     assert "computerprogramma, geen mens" in text
     assert "Basisschool De Regenboog" in text
     assert "dagen bewaard" in text
@@ -128,7 +136,7 @@ def test_the_school_is_remembered_and_more_info_follows(stack):
 def test_unknown_school_gets_general_answers_and_a_note(stack):
     chat, _ = stack
     sender = new_sender()
-    assert "welke school" in chat.first_text(sender, "goedemorgen", "bestaat-niet")
+    assert "welke school" in chat.reply_text(sender, "goedemorgen", "bestaat-niet")
     assert "schoolgids" in chat.first_text(sender, "wie is de intern begeleider")
 
 
@@ -137,14 +145,14 @@ def test_not_understood_twice_offers_the_contact_person(stack):
     sender = new_sender()
     chat.send(sender, "hoi", "het-baken")
     first = chat.first_text(sender, "blorp fnaf quux")
-    second = chat.first_text(sender, "zzkrt vlemp grr")
+    second = chat.reply_text(sender, "zzkrt vlemp grr")
     assert REPHRASE in first
     assert "Ruud Bakker" in second
 
 
 def test_talk_to_a_person_gives_contact_details(stack):
     chat, _ = stack
-    assert "Jolanda Smit" in chat.first_text(new_sender(), "ik wil met iemand praten", "de-kompas")
+    assert "Jolanda Smit" in chat.reply_text(new_sender(), "ik wil met iemand praten", "de-kompas")
 
 
 def test_conversations_are_stored_in_sqlite(stack):
@@ -183,7 +191,7 @@ def test_crisis_in_the_middle_of_a_conversation_comes_first(stack):
 def test_ordinary_questions_rarely_get_a_safety_reply(stack):
     chat, _ = stack
     alarms = [item["text"] for item in PHRASINGS["not_crisis"]
-              if chat.first_text(new_sender(), item["text"], "de-regenboog") in SAFETY_TEXTS]
+              if chat.first_text(new_sender(), item["text"], "de-regenboog") in SAFETY_FIRST]
     print(f"\nfalse alarms on look-alike questions: {len(alarms)}/{len(PHRASINGS['not_crisis'])}")
     # Caution is by design (a false alarm costs one message with help lines), but rarely.
     assert len(alarms) <= 0.1 * len(PHRASINGS["not_crisis"]), alarms
@@ -196,10 +204,10 @@ def test_unseen_crisis_messages_measured(stack):
     missed = []
     for item in data["crisis"]:
         text = chat.first_text(new_sender(), item["text"], "het-baken")
-        if text not in SAFETY_TEXTS:
+        if text not in SAFETY_FIRST:
             missed.append(item["text"])
     alarms = sum(1 for item in data["not_crisis"]
-                 if chat.first_text(new_sender(), item["text"], "het-baken") in SAFETY_TEXTS)
+                 if chat.first_text(new_sender(), item["text"], "het-baken") in SAFETY_FIRST)
     print(f"\nunseen crisis messages with a safety reply first: {len(data['crisis']) - len(missed)}/"
           f"{len(data['crisis'])}; false alarms {alarms}/{len(data['not_crisis'])}")
     assert len(missed) <= 0.1 * len(data["crisis"]), missed

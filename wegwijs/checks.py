@@ -58,8 +58,10 @@ def read_nlu(paths: List[Path]) -> Dict[str, List[str]]:
 
 
 def training_nlu(home: Path) -> Dict[str, List[str]]:
-    """The training examples under data/."""
-    return read_nlu(sorted((home / "data").rglob("nlu.yml")))
+    """The training examples under data/ (every YAML file with an ``nlu`` key, as Rasa reads them)."""
+    files = [path for path in sorted((home / "data").rglob("*.yml"))
+             if path.name != "answers.yml" and "nlu" in _yaml(path)]
+    return read_nlu(files)
 
 
 def heldout_nlu(home: Path) -> Dict[str, List[str]]:
@@ -177,10 +179,24 @@ def check_answers(library: ContentLibrary, today: Optional[dt.date] = None,
     return problems
 
 
+#: The line each safety response must give in its first paragraph: channels split a text at blank
+#: lines into separate messages, and the first message a parent sees must carry the help line.
+SAFETY_FIRST_LINE = {
+    "utter_safety_acute_danger": "112",
+    "utter_safety_domestic_violence": "0800-2000",
+    "utter_safety_child_abuse": "0800-2000",
+    "utter_safety_suicide": "0800-0113",
+    "utter_safety_child_user": "0800-0432",
+    "utter_safety_general": "112",
+}
+
+
 def check_safety_responses(home: Path) -> List[str]:
-    """Every safety response names its source and when it was checked."""
+    """Every safety response: its help line first, 112, its source and when it was checked."""
     problems = []
     responses = _yaml(home / "domain.yml").get("responses", {})
+    for name in sorted(set(SAFETY_FIRST_LINE) - set(responses)):
+        problems.append(f"{name}: missing in domain.yml")
     for name, variants in responses.items():
         if not name.startswith("utter_safety_"):
             continue
@@ -190,6 +206,11 @@ def check_safety_responses(home: Path) -> List[str]:
                 problems.append(f"{name}: needs 'Bron: … (gecontroleerd op …)'")
             if "112" not in text:
                 problems.append(f"{name}: needs 112")
+            line = SAFETY_FIRST_LINE.get(name)
+            if line is None:
+                problems.append(f"{name}: not in SAFETY_FIRST_LINE")
+            elif line not in text.split("\n\n")[0]:
+                problems.append(f"{name}: its first paragraph must give {line}")
     return problems
 
 

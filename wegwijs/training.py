@@ -1,7 +1,8 @@
 """Train the Rasa model only when its inputs changed.
 
 The fingerprint covers config.yml, domain.yml, every training file under data/ (answers.yml files are
-content, not training data), the installed spaCy pipeline and the Rasa version. It is written next to
+content, not training data), our NLU components' code (wegwijs/nlp/, wegwijs/safety.py), the installed
+spaCy pipeline and the Rasa version, as they were when training started. It is written next to
 the model as ``models/wegwijs.fingerprint``.
 """
 from __future__ import annotations
@@ -23,7 +24,9 @@ def training_files(home: Path) -> List[Path]:
     """The files Rasa trains on, in a stable order."""
     files = [home / "config.yml", home / "domain.yml"]
     files += sorted(p for p in (home / "data").rglob("*.yml") if p.name != "answers.yml")
-    return files
+    # Our trainable NLU components (and the folding they use) shape the model too.
+    files += sorted((home / "wegwijs" / "nlp").glob("*.py")) + [home / "wegwijs" / "safety.py"]
+    return [p for p in files if p.exists()]
 
 
 def fingerprint(home: Path, extra: Iterable[str] = ()) -> str:
@@ -62,8 +65,11 @@ def train(home: Path, force: bool = False, extra_args: Optional[List[str]] = Non
     if not force and is_current(home):
         print(f"model {model_path(home).relative_to(home)} is current")
         return False
+    # The fingerprint of the inputs as they are when training starts: a file edited while the
+    # model trains makes the next run train again.
+    stamp = fingerprint(home)
     cmd = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", MODEL_NAME,
            "--out", str(home / "models"), "--force", *(extra_args or [])]
     subprocess.run(cmd, cwd=home, env=rasa_env(), check=True)
-    (home / "models" / f"{MODEL_NAME}.fingerprint").write_text(fingerprint(home) + "\n")
+    (home / "models" / f"{MODEL_NAME}.fingerprint").write_text(stamp + "\n")
     return True

@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
-        integration benchmark-nlu retention clean
+        integration benchmark-nlu benchmark-safety retention clean
 
 ## run: set up, train when needed, start Rasa + action server + web server, print the URLs
 run: full-spacy model
@@ -69,6 +69,10 @@ integration: model
 ## benchmark-nlu: Rasa's default pipeline against ours on the held-out set (prints a table)
 benchmark-nlu: spacy-model
 	$(BIN)/python benchmarks/nlu.py
+
+## benchmark-safety: crisis recall and false alarms, rules alone and the trained NLU (prints a table)
+benchmark-safety: model
+	$(BIN)/python benchmarks/safety.py
 
 ## retention: delete conversations past the retention period (WEGWIJS_RETENTION_DAYS, default 30)
 retention: install

@@ -30,7 +30,13 @@ def consecutive_fallbacks(events: List[Dict[str, Any]]) -> int:
 
 
 def safety_in_doubt(latest_message: Dict[str, Any]) -> bool:
-    """Whether the classifier gave a safety intent real weight, though not enough to be sure."""
+    """Whether the classifier gave a safety intent real weight, though not enough to be sure.
+
+    Not when the NLU safety layer already judged the message a look-alike (see
+    ``wegwijs.nlp.safety_override``).
+    """
+    if (latest_message.get("safety_override") or {}).get("reason") == "look-alike":
+        return False
     for item in latest_message.get("intent_ranking") or []:
         if str(item.get("name", "")).startswith("safety_") and \
                 float(item.get("confidence") or 0) >= SAFETY_DOUBT_CONFIDENCE:

@@ -100,6 +100,15 @@ def test_fallback_with_a_safety_guess_gives_the_help_lines_first():
     assert messages[0]["response"] == "utter_safety_general"
 
 
+def test_fallback_after_a_judged_look_alike_gives_no_help_lines():
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "safety_domestic_violence", "confidence": 0.9}]
+    latest = tracker("nlu_fallback", events=[fallback_event()], ranking=ranking)
+    latest.latest_message["safety_override"] = {"reason": "look-alike"}
+    messages, _ = run(ActionFallback(), latest)
+    assert [m.get("response") for m in messages] == [None]
+    assert "anders zeggen" in messages[0]["text"]
+
+
 # --- age-aware answers (rights) ---------------------------------------------------------------
 
 from actions.answers import AGE_QUESTION, ActionHandleDeny, ActionSetAge  # noqa: E402

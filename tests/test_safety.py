@@ -1,8 +1,8 @@
 """The crisis detector: the safety net under the classifier (wegwijs/safety.py).
 
 tests/safety/phrasings.yml was written independently of the rules and then used to find classes of
-misses, so here it is a regression set. tests/safety/unseen.yml was written blind and never used to
-change the rules; its figures are measured, and the whole system (classifier + rules) must pass it in
+misses, so here it is a regression set. tests/safety/unseen.yml and unseen2.yml are measured, not tuned
+on (see docs/safety.md); the whole system (classifier + rules) must pass them in
 tests/test_integration.py.
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_child_age_is_only_a_childs_age():
 
 
 def test_unseen_set_recall_is_reported():
-    """Measured, not tuned: print the rules' recall on the blind set (the system test asserts 100%)."""
+    """Measured, not tuned: print the rules' recall on the first unseen set (the system test asserts 90%)."""
     path = HERE / "unseen.yml"
     if not path.exists():
         pytest.skip("no unseen set")
@@ -77,7 +77,7 @@ def test_unseen_set_recall_is_reported():
     false = sum(1 for item in data["not_crisis"] if safety.detect(item["text"]) is not None)
     print(f"\nrules alone on the unseen set: {caught}/{len(data['crisis'])} crises caught, "
           f"{false}/{len(data['not_crisis'])} false alarms")
-    # Measured 2026-11-23: 29/60 caught, 1/40 false alarms (the classifier is the other layer).
+    # Measured 2026-11-23: 35/60 caught, 1/40 false alarms (the classifier is the other layer).
     assert caught >= 0.4 * len(data["crisis"])
 
 
@@ -95,7 +95,7 @@ def test_component_rules_override_the_fallback_and_its_ambiguity():
 
     message = _message("er is net iemand binnengedrongen en hij bedreigd ons met een mes", "nlu_fallback",
                        [("nlu_fallback", 0.4), ("safety_domestic_violence", 0.5), ("safety_acute_danger", 0.48)])
-    SafetyOverride().process([message])
+    SafetyOverride({}).process([message])
     assert message.get("intent") == {"name": "safety_acute_danger", "confidence": 1.0}
     names = [item["name"] for item in message.get("intent_ranking")]
     assert names[0] == "safety_acute_danger" and "nlu_fallback" not in names
@@ -106,7 +106,7 @@ def test_component_restores_a_confident_safety_guess_hidden_by_the_fallback():
 
     message = _message("thuis is het echt niet meer veilig voor ons", "nlu_fallback",
                        [("nlu_fallback", 0.4), ("safety_domestic_violence", 0.62), ("safety_child_abuse", 0.3)])
-    SafetyOverride().process([message])
+    SafetyOverride({}).process([message])
     assert message.get("intent")["name"] == "safety_domestic_violence"
 
 
@@ -116,7 +116,58 @@ def test_component_leaves_other_messages_alone():
     ordinary = _message("wat is een opp", "care_opp", [("care_opp", 0.9)])
     unsure = _message("blorp", "nlu_fallback", [("nlu_fallback", 0.4), ("care_opp", 0.2)])
     weak_safety = _message("hmm", "nlu_fallback", [("nlu_fallback", 0.4), ("safety_suicide", 0.2)])
-    SafetyOverride().process([ordinary, unsure, weak_safety])
+    SafetyOverride({}).process([ordinary, unsure, weak_safety])
     assert ordinary.get("intent")["name"] == "care_opp"
     assert unsure.get("intent")["name"] == "nlu_fallback"
     assert weak_safety.get("intent")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", [
+    "wat doet Veilig Thuis eigenlijk",
+    "hoe werkt de kindertelefoon",
+    "mijn zoon wordt gepest door klasgenoten, wat kan ik doen",
+    "ik ga dood van verveling, wanneer begint de vakantie",
+])
+def test_look_alikes_are_ordinary(text):
+    assert safety.looks_ordinary(text)
+
+
+@pytest.mark.parametrize("text", [
+    "wat doet veilig thuis als mijn man me slaat",
+    "mijn zoon wordt op school gepest en zegt nu dat hij dood wil",
+    "hij staat nu met een mes in de keuken",
+    "thuis is het niet meer veilig voor ons",
+])
+def test_serious_messages_are_never_look_alikes(text):
+    assert not safety.looks_ordinary(text)
+
+
+def test_component_overrules_a_safety_guess_on_a_look_alike():
+    from wegwijs.nlp.safety_override import SafetyOverride
+
+    bullying = _message("mijn zoon wordt gepest door klasgenoten, wat kan ik doen", "safety_child_abuse",
+                        [("safety_child_abuse", 0.5), ("care_mentor", 0.3), ("care_where_to_start", 0.1)])
+    vague = _message("wat is veilig thuis", "safety_domestic_violence",
+                     [("safety_domestic_violence", 0.9), ("safety_child_abuse", 0.05), ("care_helplines", 0.04)])
+    SafetyOverride({}).process([bullying, vague])
+    assert bullying.get("intent")["name"] == "care_mentor"
+    assert bullying.get("safety_override")["reason"] == "look-alike"
+    assert vague.get("intent")["name"] == "nlu_fallback"
+
+
+def test_component_pools_the_crisis_kinds_against_a_care_intent():
+    from wegwijs.nlp.safety_override import SafetyOverride
+
+    split = _message("thuis loopt het uit de hand en ik weet niet wat ik moet", "care_where_to_start",
+                     [("care_where_to_start", 0.35), ("safety_domestic_violence", 0.2),
+                      ("safety_child_abuse", 0.15), ("safety_acute_danger", 0.1), ("care_wijkteam", 0.1)])
+    weak = _message("waar begin ik met mijn zorgen", "care_where_to_start",
+                    [("care_where_to_start", 0.7), ("safety_domestic_violence", 0.2), ("care_mentor", 0.1)])
+    SafetyOverride({}).process([split, weak])
+    assert split.get("intent")["name"] == "safety_domestic_violence"
+    assert split.get("safety_override")["reason"] == "classifier"
+    assert weak.get("intent")["name"] == "care_where_to_start"
+    stricter = _message("thuis loopt het uit de hand", "care_where_to_start",
+                        [("care_where_to_start", 0.35), ("safety_domestic_violence", 0.45)])
+    SafetyOverride({"pooled_confidence": 0.5}).process([stricter])
+    assert stricter.get("intent")["name"] == "care_where_to_start"

@@ -71,6 +71,22 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\b(keel|nek) (dicht|dichtknijpt|dichtgeknepen|dicht knijpt)|\bwurg\w*|\bgewurgd\b",
         r"\b(deur|raam) (in|kapot) ?(te )?(trappen|trapt|slaan|slaat)\b|\bopgesloten\b",
         r"\bin elkaar (\w+ )?(geslagen|slaan|slaat|getrapt|trappen)\b",
+        # Threats to stab, shoot or kill, in any tense; weapons brought along.
+        r"\b(neer ?steken|neer ?steekt|neergestoken|neer te steken|neer ?schieten|neer ?schiet|"
+        r"neergeschoten|dood ?schieten|dood ?schiet|doodgeschoten|dood ?steken|dood ?steekt|"
+        r"doodgestoken|af ?te ?maken|afmaakt)\b",
+        r"\b(steekt|schiet) (je|me|mij|ons|haar|hem|jullie|ze) (neer|dood|overhoop)\b",
+        r"\bdoods ?bedreig\w*",
+        r"\b(vuurwapen\w*|pistool|revolver|geweer|wapen|wapens)\b(?<!speelgoed wapen)",
+        r"\b(mes|messen|schaar|bijl|hamer)\b.{0,25}\b(bedreig\w*|dreig\w*|steken|steekt|gestoken|zwaai\w*|"
+        r"mee ?genomen|neemt .{0,10}mee|bij zich|op zak|getrokken|trekt)\b",
+        r"\b(bedreig\w*|dreig\w*|steken|steekt|gestoken|zwaai\w*|trekt|trok)\b.{0,25}\b(mes|messen|bijl)\b",
+        r"\bontvoer\w*|\b(kind|kinderen|zoon|dochter)\b.{0,40}\b(mee ?nemen|meenemen|meeneemt|meegenomen)\b"
+        r".{0,30}\b(buitenland|land uit|zonder toestemming|nooit meer)\b",
+        r"\b(in brand (steken|steekt|te steken)|brand ?stichten)\b",
+        r"\b(bewusteloos|ademt niet|niet meer (wakker|aanspreekbaar)|reageert niet meer|"
+        r"bloedt (heel |erg |zo )?(erg|veel|hevig))\b",
+        r"\b(moet ik|kan ik|ik heb|ik ga|wij hebben) (\w+ )?112\b|\b112 (bellen|gebeld)\b",
     )),
     SUICIDE: tuple(_compile(p) for p in (
         r"\bzelf ?moord|\bzelfdoding|\bsuicid|\bsuicide\b|\bsuicidaal",
@@ -90,6 +106,20 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\b(pillen|medicijnen)\b.{0,30}\b(innemen|slikken|ingenomen|geslikt)\b.{0,30}\b(dood|eind|niet meer)",
         r"\b(geen zin|geen reden) (meer )?(om )?(te|in) leven\b|\bhet leven (heeft|is) geen zin\b",
         r"\b(afscheids ?brief|afscheidsbrief)\b",
+        r"\bniet meer wakker (te )?(worden|word|wordt)\b|\bnooit meer wakker\b",
+        r"\b(iedereen|jullie|de wereld|mama|papa|iedereen hier) (is |zijn |zou |zal )?(\w+ )?beter af "
+        r"(zonder|als)\b",
+        r"\b(ziet|zie|zag|zien) het (leven )?(echt |helemaal |allemaal )?niet meer zitten\b",
+        r"\boverdosis\b|\b(pillen|medicijnen|tabletten) (\w+ )?(gespaard|verzameld|opgespaard|sparen)\b",
+        r"\b(hoe|manieren om)\b.{0,30}\b(pijnloos|zelf ?doden|dood te gaan|doodgaan|dood gaat)\b",
+        r"\b(voor|onder) (de|een) (trein|metro|vrachtwagen)\b.{0,20}\b(springen|spring|gaan liggen|lopen)|"
+        r"\b(springen|spring|gooien)\b.{0,20}\b(voor|onder) (de|een) (trein|metro)\b",
+        r"\b(snij|kras|brand)(wonden|sporen|plekken|littekens)\b.{0,40}\b(arm|armen|pols|polsen|benen|"
+        r"been|zelf)\b|\b(littekens|sneetjes|krassen|wondjes) op (haar|zijn|z'n|d'r|mijn|m'n) "
+        r"(arm|armen|pols|polsen|benen|bovenbenen|buik)\b|\bscheermesje\w*",
+        r"\b(zichzelf|zich|mezelf|mijzelf) (iets )?(aan ?doen|aandoet|aan doet|van kant maken)\b|"
+        r"\bvan kant (te )?maken\b",
+        r"\b(wil|wilt|willen|wou|wilde) (gewoon |echt )?(verdwijnen|er niet meer zijn|niet meer bestaan)\b",
     )),
     CHILD_ABUSE: tuple(_compile(p) for p in (
         r"\b(seksueel )?misbruik\w*|\baanrand\w*|\baangerand\b|\bverkracht\w*|\bincest\b",
@@ -110,6 +140,22 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\bbrandwond\w*.{0,40}\b(sigaret|sigaretten|strijkijzer)|\b(sigaret|sigaretten) .{0,20}uitgedrukt",
         r"\bonder de (blauwe )?plekken\b|\bvol (met )?(blauwe )?plekken\b",
         r"\b(zonder|geen) eten\b.{0,40}\b(alleen|dagen|thuis)\b|\b(alleen|dagen)\b.{0,40}\bzonder eten\b",
+        r"\b(aan|bij) (haar|hem|mij|me|mijn dochter|mijn zoon) (heeft )?(gezeten|zitten|zit)\b"
+        r"(?!.{0,20}\b(tafel|bank|les|klas)\b)",
+        r"\b(dingen|iets) (\w+ ){0,3}(die|dat) niet (mogen|mag|horen|hoort)\b.{0,40}\b(haar|hem|mijn|"
+        r"kind|dochter|zoon|lichaam)\b|\b(haar|hem|mijn (dochter|zoon|kind))\b.{0,40}\b(dingen|iets) "
+        r"(\w+ ){0,3}(die|dat) niet (mogen|mag|horen|hoort)\b",
+        r"\b(laat|liet|moest|moet) (haar|hem|mijn (dochter|zoon|kind)) (\w+ ){0,3}(uitkleden|naakt|porno|"
+        r"foto'?s (van zichzelf|sturen|opsturen))\b|\bporno (laten )?(zien|kijken) (aan|met)\b",
+        r"\b(chanteert|chantage|sextortion|gechanteerd|afgeperst|afpersen)\b.{0,40}\b(foto|fotos|foto's|"
+        r"filmpje|video|beelden)\b|\b(foto|fotos|foto's|filmpje|beelden)\b.{0,40}\b(chanteert|chantage|"
+        r"gechanteerd|afgeperst|verspreiden|online zetten)\b",
+        r"\b(met|met de) (riem|stok|pollepel|schoen|slipper)\b.{0,20}\b(geslagen|slaan|slaat|sloeg|gekregen)\b|"
+        r"\b(slaat|sloeg|slaan) (\w+ ){0,2}met (een|de) (riem|stok|pollepel)\b|\blijfstraf\w*",
+        r"\b(kind|kinderen|dochter|zoon|kids|baby)\b.{0,40}\b(dagen|nachten|vaak|steeds|hele weekend) "
+        r"(\w+ )?alleen (thuis )?(gelaten|laten|achtergelaten)\b",
+        r"\b(komt|komen|gaat|gaan) (\w+ )?(elke dag |steeds |vaak |altijd )?(met|zonder) (honger|eten)\b"
+        r".{0,30}\b(school|naar school|thuis)\b.{0,60}\b(thuis|ouders|geen eten|niks te eten)\b",
     )),
     DOMESTIC_VIOLENCE: tuple(_compile(p) for p in (
         r"\bhuiselijk geweld\b|\bgeweld (thuis|in huis|in (ons|het) gezin)\b|\bthuis (is|wordt|gebeurt) "
@@ -131,6 +177,17 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\b(me|mij|ons) (\w+ )?(te )?bedreigen\b",
         r"\b(me|mij|ons|haar) iets (aan ?doet|aan ?doen|aandoen)\b.{0,30}\b(als|wanneer)\b",
         r"\b(geeft|geven|gaf|gaven) (\w+ ){0,3}(klappen|slaag|een klap|een pak slaag|tikken|trappen)\b",
+        r"\bhandtastelijk\w*|\blosse handjes\b|\bdoor het lint\b|\b(hand|vuist) (op ?geheven|opheft)\b",
+        r"\b(agressief|gewelddadig)\b.{0,25}\b(tegen|naar|op) (mij|me|ons|de kinderen|haar|hem|mijn)\b",
+        r"\b(tegen|door) de (muur|kast|deur|grond) (\w+ )?(geduwd|gegooid|gesmeten|duwt|gooit|smijt)\b|"
+        r"\baan (mijn|m'n|haar|d'r) haren (\w+ )?(getrokken|trekt|sleurt|gesleurd)\b",
+        r"\b(sluit|sloot) (me|mij|ons|haar|de kinderen) (\w+ )?op\b|\b(eer ?wraak|eergerelateerd|"
+        r"eer gerelateerd|uithuwelijk\w*|gedwongen (huwelijk|trouwen))\b",
+        r"\b(stalkt|gestalkt|stalker|achtervolgt|achtervolgd|volgt (me|mij|ons) overal)\b",
+        r"\b(dreigt|dreigde|gedreigd|dreigen)\b.{0,30}\b(slaan|vermoorden|iets aan te doen|pijn te doen|"
+        r"kapot te maken|af te pakken|mee te nemen)\b",
+        r"\b(bang|doodsbang|angstig) (voor (hem|haar)|(als|wanneer) (hij|zij|ze|mijn \w+))\b"
+        r".{0,30}\b(thuis|boos|kwaad|drinkt|dronken|thuiskomt|slaat)\b",
     )),
 }
 
@@ -164,8 +221,59 @@ _FIGURATIVE = re.compile(
     r"(verveling|het lachen|lachen|de honger|honger|dorst|schaamte|de zenuwen|stress|de kou|de hitte)|"
     r"\b(doodmoe|doodop|doodnormaal|doodsbang voor (spinnen|honden|de tandarts))\b|"
     r"\bover (de|het) (dood|overlijden) van\b|\bslaat (een|de) (klas|groep|les|jaar)\b( over)?|"
-    r"\bslaat (nergens|niks|niets) op\b|\bop hol\b|\bslaat (de )?(bal|deur)\b"
+    r"\bslaat (nergens|niks|niets) op\b|\bop hol\b|\bslaat (de )?(bal|deur)\b|"
+    r"\b(niemand|niet|geen)\b( \w+)?( in)? (levens)?gevaar\b|"
+    r"\b(schrok|schrik|schrikt|geschrokken|lach|lachte|lachen|verveel|verveelde|schaam|schaamde) "
+    r"(me|mij|zich|ons|haar|hem|je) (dood|rot|kapot|wezenloos|een hoedje)\b|\bdoodziek van\b|"
+    r"\b(kat|poes|hond|hondje|hamster|konijn|konijntje|cavia|vis|visje|vogel|parkiet|paard|pony|opa|oma|"
+    r"overgrootvader|overgrootmoeder|buurman|buurvrouw|oom|tante|klasgenootje|klasgenoot) (is |was |zijn )?"
+    r"(\w+ )?(dood|doodgegaan|dood gegaan|overleden|gestorven)\b|"
+    r"\bbang (dat|om) (hij|ze|zij|mijn \w+|mn \w+|m'n \w+|het) (blijft zitten|zakt|gaat zakken|niet "
+    r"overgaat|te laat komt)\b|\bbang voor (de |het |een |die )?(toets\w*|examen\w*|proefwerk\w*|cito|"
+    r"rapport\w*|spreekbeurt|gesprek|overgang|zittenblijven|nieuwe school|naalden|prik|tandarts|honden|"
+    r"spinnen|het donker|onweer)\b|"
+    r"\b(blauwe )?plekken (\w+ )?van (het |de |een )?(hockey\w*|voetbal\w*|sport\w*|gym\w*|judo\w*|"
+    r"vallen|val|spelen|buitenspelen|trampoline\w*|skate\w*|turnen|paardrijden|fietsongeluk|\w*bal|"
+    r"sportdag|schoolreis\w*|kamp|klimmen|klimrek|wandrek|speeltoestel\w*)"
 )
+
+
+#: Information questions about help organisations ("wat doet Veilig Thuis?"): no crisis by themselves.
+_INFO_QUESTION = re.compile(
+    r"^(wat|wie|hoe|wanneer|waar|waarom|welke|is|zijn|kan|kun|mag|moet|werkt|doet|bestaat)\b.{0,60}"
+    r"\b(veilig thuis|kindertelefoon|113|hulplijn\w*|jeugdbescherming|raad voor de kinderbescherming|"
+    r"meldcode|vertrouwenspersoon|hulp ?lijn\w*)\b"
+)
+#: Words that make a message personal and serious even when it is phrased as a question.
+_SERIOUS = re.compile(
+    r"\b(sla\w*|geslagen|schop\w*|mishandel\w*|misbruik\w*|bedreig\w*|dreig\w*|bang|gevaar|"
+    r"dood|zelfmoord|pijn|angst|geweld|wapen|mes|onveilig|veilig zijn|politie|112|aan ?geraakt|"
+    r"aangerand|verkracht\w*|blauwe|wond\w*|snij\w*|kras\w*)\b"
+)
+#: Pupils among themselves: bullying and fights are for the mentor and the school.
+_BULLYING = re.compile(r"\b(gepest|pest\w*|treiter\w*|buitengesloten|uitgescholden|ruzie|vechtpartij|"
+                       r"gevochten|vechten)\b")
+
+
+def looks_ordinary(text: str) -> bool:
+    """True for look-alikes the classifier may take for a crisis, but the rules see as ordinary.
+
+    Used only to overrule a safety guess of the classifier, never the rules themselves: an
+    information question about a help line, bullying among pupils, or a saying ("ik ga dood van de
+    verveling") without any other sign of danger.
+    """
+    if not text or detect(text) is not None:
+        return False
+    folded = fold(text)
+    plain = _FIGURATIVE.sub(" ", folded)
+    if plain.split() != folded.split() and not _SERIOUS.search(plain):
+        return True
+    if _INFO_QUESTION.search(folded) and not _SERIOUS.search(folded):
+        return True
+    if _BULLYING.search(folded) and _SCHOOL_CONTEXT.search(folded) and not re.search(
+            r"\b(thuis|dood|zelfmoord|mes|wapen|politie|112|niet meer leven|snij\w*|kras\w*)\b", folded):
+        return True
+    return False
 
 
 def fold(text: str) -> str:
@@ -231,9 +339,15 @@ def detect(text: str) -> Optional[str]:
     plain = _FIGURATIVE.sub(" ", folded)
     found = {kind for kind, patterns in _PATTERNS.items() if any(p.search(plain) for p in patterns)}
     found.update(_fuzzy_kinds(plain.split()))
-    if _NOW.search(plain) and _VIOLENCE_NOW.search(plain):
+    # "now" + a violent verb is acute, unless it is about pupils at school (below).
+    now_violence = bool(_NOW.search(plain) and _VIOLENCE_NOW.search(plain))
+    if now_violence:
         found.add(ACUTE_DANGER)
-    if _SCHOOL_CONTEXT.search(plain) and found <= {DOMESTIC_VIOLENCE, CHILD_ABUSE}:
+    calls_for_help = bool(re.search(r"\b(help|hulp|snel|112|politie)\b", plain))
+    strong = found - {DOMESTIC_VIOLENCE, CHILD_ABUSE} - ({ACUTE_DANGER} if now_violence and not calls_for_help
+                                                         and not any(p.search(plain) for p in
+                                                                     _PATTERNS[ACUTE_DANGER]) else set())
+    if _SCHOOL_CONTEXT.search(plain) and not strong:
         # Hitting among pupils at school is bullying (mentor, school), not violence at home,
         # unless the message also names sexual abuse or neglect.
         sexual = re.search(r"misbruik|aanrand|verkracht|betast|verwaarloos|naaktfoto|grooming|brandwond|"

@@ -3,12 +3,19 @@
 Place it last among the classifiers, after ``FallbackClassifier``, so that safety has the last word:
 
 * when the rules of :mod:`wegwijs.safety` fire, the message gets that safety intent (confidence 1);
-* when the fallback hid a safety intent that DIET was fairly sure of (for example because two safety
-  kinds were close, which the fallback's ambiguity rule treats as unsure), that intent is restored.
+* when DIET's safety intents together are fairly sure of a crisis (``pooled_confidence``), the
+  strongest of them is chosen, also when the fallback or a care intent came out on top (five kinds
+  split the classifier's belief in a crisis; the fallback's ambiguity rule treats two close kinds
+  as unsure);
+* when the crisis classifier (:mod:`wegwijs.nlp.crisis_classifier`), which only tells crisis from
+  not-crisis, scores the message at least ``crisis_threshold``, its most likely kind is chosen;
+* when DIET (not the rules) chose a safety intent for a message that :func:`wegwijs.safety.looks_ordinary`
+  recognises as a look-alike (bullying among pupils, a question about what Veilig Thuis does, a
+  saying), the best non-safety intent takes its place, or the fallback when that one is weak.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -23,8 +30,14 @@ from wegwijs import safety
 SAFETY_PREFIX = "safety_"
 METADATA_KEY = "safety_override"
 FALLBACK_INTENT = "nlu_fallback"
-#: A safety intent DIET gives at least this confidence is kept even when the fallback fired.
-RESTORE_CONFIDENCE = 0.4
+#: When DIET's safety intents together have at least this confidence, the message is a crisis even
+#: if another intent (or the fallback) came out on top.
+POOLED_CONFIDENCE = 0.4
+#: A crisis score (wegwijs.nlp.crisis_classifier) from which a message is a crisis.
+CRISIS_THRESHOLD = 0.6
+CRISIS_KEY = "crisis"
+#: A look-alike's best non-safety intent needs at least this confidence, or the message falls back.
+ORDINARY_CONFIDENCE = 0.1
 
 
 def safety_intent(kind: str) -> str:
@@ -40,8 +53,12 @@ class SafetyOverride(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """No settings."""
-        return {}
+        """``pooled_confidence``, ``crisis_threshold``: see the constants of the same name."""
+        return {"pooled_confidence": POOLED_CONFIDENCE, "crisis_threshold": CRISIS_THRESHOLD}
+
+    def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
+        self.pooled_confidence = float((config or {}).get("pooled_confidence", POOLED_CONFIDENCE))
+        self.crisis_threshold = float((config or {}).get("crisis_threshold", CRISIS_THRESHOLD))
 
     @classmethod
     def create(
@@ -52,7 +69,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> "SafetyOverride":
         """Creates the component."""
-        return cls()
+        return cls({**cls.get_default_config(), **config})
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets the safety intent on crisis messages."""
@@ -60,25 +77,58 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             self._process_one(message)
         return messages
 
-    @staticmethod
-    def _process_one(message: Message) -> None:
+    def _process_one(self, message: Message) -> None:
         text: Optional[str] = message.get(TEXT)
         current = message.get(INTENT) or {}
         ranking = [item for item in message.get(INTENT_RANKING_KEY) or []
                    if item.get("name") != FALLBACK_INTENT]
-        kind = safety.detect(text or "")
-        if kind is not None:
-            chosen = {"name": safety_intent(kind), "confidence": 1.0}
-            reason = "rules"
-        elif current.get("name") == FALLBACK_INTENT and ranking and \
-                str(ranking[0].get("name", "")).startswith(SAFETY_PREFIX) and \
-                float(ranking[0].get("confidence") or 0) >= RESTORE_CONFIDENCE:
-            chosen = dict(ranking[0])
-            reason = "classifier"
-        else:
+        decision = decide(text or "", current, ranking, self.pooled_confidence,
+                          message.get(CRISIS_KEY), self.crisis_threshold)
+        if decision is None:
             return
+        chosen, reason = decision
         rest = [item for item in ranking if item.get("name") != chosen["name"]]
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
         message.set(METADATA_KEY, {"reason": reason, "intent": chosen["name"],
                                    "previous_intent": current.get("name")}, add_to_output=True)
+
+
+def is_safety(item: Dict[str, Any]) -> bool:
+    """Whether a ranking item is a safety intent."""
+    return str(item.get("name", "")).startswith(SAFETY_PREFIX)
+
+
+def pooled_safety(ranking: List[Dict[str, Any]]) -> float:
+    """The classifier's confidence that the message is a crisis of any kind: the sum over the kinds."""
+    return sum(float(item.get("confidence") or 0) for item in ranking if is_safety(item))
+
+
+def decide(text: str, current: Dict[str, Any], ranking: List[Dict[str, Any]],
+           pooled_confidence: float = POOLED_CONFIDENCE, crisis: Optional[Dict[str, Any]] = None,
+           crisis_threshold: float = CRISIS_THRESHOLD) -> Optional[Tuple[Dict[str, Any], str]]:
+    """The intent SafetyOverride sets, with its reason, or None to keep the current one.
+
+    ``ranking`` is DIET's ranking without ``nlu_fallback``; ``crisis`` is the
+    :mod:`wegwijs.nlp.crisis_classifier` score, when that component ran.
+    """
+    kind = safety.detect(text)
+    if kind is not None:
+        return {"name": safety_intent(kind), "confidence": 1.0}, "rules"
+    ordinary = safety.looks_ordinary(text)
+    if is_safety(current):
+        if not ordinary:
+            return None
+        others = [item for item in ranking if not is_safety(item)]
+        if others and float(others[0].get("confidence") or 0) >= ORDINARY_CONFIDENCE:
+            return dict(others[0]), "look-alike"
+        return {"name": FALLBACK_INTENT, "confidence": 1.0}, "look-alike"
+    kinds = [item for item in ranking if is_safety(item)]
+    if kinds and not ordinary and pooled_safety(ranking) >= pooled_confidence:
+        # Five crisis kinds share the classifier's belief in a crisis; together they can outweigh a
+        # care intent (or the fallback) that beats each of them alone.
+        best = max(kinds, key=lambda item: float(item.get("confidence") or 0))
+        return {"name": best["name"], "confidence": pooled_safety(ranking)}, "classifier"
+    if crisis and not ordinary and float(crisis.get("score") or 0) >= crisis_threshold:
+        return {"name": crisis["kind"], "confidence": float(crisis["score"])}, "crisis classifier"
+    return None

@@ -61,11 +61,15 @@ def measure(crisis: List[dict], ordinary: List[dict], kinds: List[Optional[str]]
 
 
 def main(argv: List[str]) -> int:
-    """Print the table; ``--model PATH`` (default models/wegwijs.tar.gz), ``--rules-only``."""
+    """Print the table; ``--model PATH`` (default models/wegwijs.tar.gz), ``--rules-only``,
+    ``--sets a.yml,b.yml`` (default: all)."""
     model = Path(argv[argv.index("--model") + 1]) if "--model" in argv else HOME / "models" / "wegwijs.tar.gz"
     rules_only = "--rules-only" in argv or not model.exists()
+    only = argv[argv.index("--sets") + 1].split(",") if "--sets" in argv else list(SETS)
     rows = []
     for name, description in SETS.items():
+        if name not in only:
+            continue
         path = HOME / "tests" / "safety" / name
         if not path.exists():
             continue

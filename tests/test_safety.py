@@ -171,3 +171,25 @@ def test_component_pools_the_crisis_kinds_against_a_care_intent():
                         [("care_where_to_start", 0.35), ("safety_domestic_violence", 0.45)])
     SafetyOverride({"pooled_confidence": 0.5}).process([stricter])
     assert stricter.get("intent")["name"] == "care_where_to_start"
+
+
+def test_a_look_alike_that_falls_back_is_marked_so_the_fallback_gives_no_help_lines():
+    from wegwijs.nlp.safety_override import SafetyOverride
+
+    message = _message("hoe kan ik de meldcode kindermishandeling inzien", "nlu_fallback",
+                       [("nlu_fallback", 0.4), ("care_info_sharing", 0.3), ("safety_child_abuse", 0.2)])
+    SafetyOverride({}).process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("safety_override")["reason"] == "look-alike"
+
+
+def test_child_user_needs_a_sign_that_a_child_writes():
+    from wegwijs.nlp.safety_override import SafetyOverride
+
+    parent = _message("mijn zoon zit in groep 8 en wil niet naar die middelbare", "safety_child_user",
+                      [("safety_child_user", 0.6), ("care_where_to_start", 0.3)])
+    child = _message("ik zit in groep 6 en ik durf niet naar huis", "safety_child_user",
+                     [("safety_child_user", 0.6), ("care_where_to_start", 0.3)])
+    SafetyOverride({}).process([parent, child])
+    assert parent.get("intent")["name"] == "care_where_to_start"
+    assert child.get("intent")["name"] == "safety_child_user"

@@ -36,7 +36,8 @@ _SCHOOL_CONTEXT = re.compile(
 )
 _CHILD_MARKERS = re.compile(
     r"\b(ik ben (acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|zestien|zeventien)"
-    r"( jaar| jr| jaar oud)?\b|ik zit in (groep|klas|de brugklas|brugklas|de \d|het \d|havo|vwo|vmbo|mavo)|"
+    r"( jaar| jr| jaar oud)?\b|ik zit in (groep|klas|de brugklas|brugklas|de \d|het \d|\d ?(havo|vwo|vmbo|mavo|gym|atheneum)|"
+    r"havo|vwo|vmbo|mavo)|"
     r"ik ben (een|nog een) (kind|meisje|jongen|leerling|tiener|puber)|"
     r"mijn (juf|meester|mentor) (zegt|weet|mag)|ik mag (niet|nooit) van mijn (ouders|vader|moeder|papa|mama)|"
     r"mijn (ouders|vader|moeder|papa|mama|stiefvader|stiefmoeder) (slaat|slaan|schopt|schoppen|"
@@ -110,7 +111,9 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\b(iedereen|jullie|de wereld|mama|papa|iedereen hier) (is |zijn |zou |zal )?(\w+ )?beter af "
         r"(zonder|als)\b",
         r"\b(ziet|zie|zag|zien) het (leven )?(echt |helemaal |allemaal )?niet meer zitten\b",
-        r"\boverdosis\b|\b(pillen|medicijnen|tabletten) (\w+ )?(gespaard|verzameld|opgespaard|sparen)\b",
+        r"\boverdosis\b|\b(\w*pillen|medicijnen|\w*tabletten) (\w+ )?(gespaard|verzameld|opgespaard|sparen)\b",
+        r"\b(een )?einde? (er ?aan|eraan) (ge)?(maken|maakt|maakte|maakten|gemaakt)\b|"
+        r"\ber een einde? aan (ge)?(maakt|maakte|gemaakt)\b",
         r"\b(hoe|manieren om)\b.{0,30}\b(pijnloos|zelf ?doden|dood te gaan|doodgaan|dood gaat)\b",
         r"\b(voor|onder) (de|een) (trein|metro|vrachtwagen)\b.{0,20}\b(springen|spring|gaan liggen|lopen)|"
         r"\b(springen|spring|gooien)\b.{0,20}\b(voor|onder) (de|een) (trein|metro)\b",
@@ -170,7 +173,9 @@ _PATTERNS: Dict[str, Tuple[Pattern[str], ...]] = {
         r"\bdronken\b.{0,30}\b(slaat|schreeuwt|gooit|bedreigt|agressief)",
         r"\b(gooit|gooide) (met )?(spullen|dingen|borden|stoelen)\b.{0,30}\b(naar|ons|mij|me|haar|hem)",
         r"\bveilig thuis\b.{0,30}\b(bellen|melden|melding)\b.{0,30}\b(mijn|onze|we|ik)\b",
-        r"\bthuis\b.{0,40}\b(geslagen|geschopt|klappen|slaag|mishandeld)\b|\b(geslagen|geschopt|klappen|slaag)"
+        r"\b" + _FAMILY + r"\b.{0,15}\b(mama|mij|me|ons|haar|hem|de kinderen|mijn moeder|mijn vader)\b "
+        r"(\w+ )?pijn ?(doet|deed|gedaan|doen)\b",
+        r"\bthuis\b.{0,80}\b(geslagen|geschopt|klappen|een klap|slaag|mishandeld)\b|\b(geslagen|geschopt|klappen|slaag)"
         r"\b.{0,40}\bthuis\b",
         r"\b(heeft|hebben|had) (me|mij|ons|haar) (\w+ ){0,3}(geslagen|geschopt|gestompt|mishandeld|geduwd)\b",
         r"\b(blijft|blijven) (me|mij|ons) (\w+ )?bedreigen\b|\bbedreig\w* (me|mij|ons)\b|"
@@ -231,7 +236,8 @@ _FIGURATIVE = re.compile(
     r"\bbang (dat|om) (hij|ze|zij|mijn \w+|mn \w+|m'n \w+|het) (blijft zitten|zakt|gaat zakken|niet "
     r"overgaat|te laat komt)\b|\bbang voor (de |het |een |die )?(toets\w*|examen\w*|proefwerk\w*|cito|"
     r"rapport\w*|spreekbeurt|gesprek|overgang|zittenblijven|nieuwe school|naalden|prik|tandarts|honden|"
-    r"spinnen|het donker|onweer)\b|"
+    r"spinnen|het donker|onweer|de dood)\b|"
+    r"\bmeldcode( (voor|huiselijk|geweld|en|kindermishandeling))+|"
     r"\b(blauwe )?plekken (\w+ )?van (het |de |een )?(hockey\w*|voetbal\w*|sport\w*|gym\w*|judo\w*|"
     r"vallen|val|spelen|buitenspelen|trampoline\w*|skate\w*|turnen|paardrijden|fietsongeluk|\w*bal|"
     r"sportdag|schoolreis\w*|kamp|klimmen|klimrek|wandrek|speeltoestel\w*)"
@@ -250,6 +256,16 @@ _SERIOUS = re.compile(
     r"dood|zelfmoord|pijn|angst|geweld|wapen|mes|onveilig|veilig zijn|politie|112|aan ?geraakt|"
     r"aangerand|verkracht\w*|blauwe|wond\w*|snij\w*|kras\w*)\b"
 )
+#: An injury with an ordinary cause ("arm gebroken bij het skeeleren").
+_ORDINARY_INJURY = re.compile(
+    r"\b(gebroken|gekneusd|verstuikt|verzwikt|blauwe plek\w*|hersenschudding|schaafwond\w*|wond\w*|"
+    r"bloedneus\w*|gevallen|gestruikeld|bult|buil)\b.{0,40}\b(bij|met|tijdens|van) (het |de |een )?"
+    r"(gym\w*|sport\w*|voetbal\w*|hockey\w*|skeeler\w*|skate\w*|turn\w*|judo\w*|fiets\w*|spelen|"
+    r"buitenspelen|trampoline\w*|klimrek|wandrek|schoolreis\w*|schoolkamp|kamp|pauze|zwem\w*|dans\w*|"
+    r"trap|stoep|speeltuin|\w*bal)\b"
+)
+#: Doubt about the explanation of an injury keeps it serious.
+_DOUBT = re.compile(r"\bgeloof (het|dat|hem|haar|er) (\w+ )?niet\b|\bsmoes\w*|\bverzonnen\b|\bniet eerlijk\b")
 #: Pupils among themselves: bullying and fights are for the mentor and the school.
 _BULLYING = re.compile(r"\b(gepest|pest\w*|treiter\w*|buitengesloten|uitgescholden|ruzie|vechtpartij|"
                        r"gevochten|vechten)\b")
@@ -270,6 +286,11 @@ def looks_ordinary(text: str) -> bool:
         return True
     if _INFO_QUESTION.search(folded) and not _SERIOUS.search(folded):
         return True
+    if _ORDINARY_INJURY.search(folded) and not _DOUBT.search(folded):
+        rest = _ORDINARY_INJURY.sub(" ", plain)
+        if not _SERIOUS.search(rest) and not re.search(r"\b(thuis|vader|moeder|stiefvader|stiefmoeder|"
+                                                        r"oppas|vriend|man|ex)\b", rest):
+            return True
     if _BULLYING.search(folded) and _SCHOOL_CONTEXT.search(folded) and not re.search(
             r"\b(thuis|dood|zelfmoord|mes|wapen|politie|112|niet meer leven|snij\w*|kras\w*)\b", folded):
         return True
@@ -317,6 +338,11 @@ def _fuzzy_kinds(words: Iterable[str]) -> List[str]:
     return kinds
 
 
+def writes_as_child(text: str) -> bool:
+    """Whether the writer says it is a child ("ik ben 12", "ik zit in groep 7", "mijn vader slaat me")."""
+    return child_age(text) is not None or bool(_CHILD_MARKERS.search(fold(text)))
+
+
 def child_age(text: str) -> Optional[int]:
     """The age a child states about itself ("ik ben 12"), when between 6 and 17."""
     match = _CHILD_AGE.search(fold(text))
@@ -352,7 +378,8 @@ def detect(text: str) -> Optional[str]:
         # unless the message also names sexual abuse or neglect.
         sexual = re.search(r"misbruik|aanrand|verkracht|betast|verwaarloos|naaktfoto|grooming|brandwond|"
                            r"sigaret", plain)
-        if not sexual and not re.search(r"\bthuis\b|" + _MY + r" " + _FAMILY + r"\b", plain):
+        if not sexual and not re.search(r"\bthuis\b|\b(papa|mama|stiefvader|stiefmoeder)\b|" + _MY + r" "
+                                        + _FAMILY + r"\b", plain):
             found.clear()
     child_writing = child_age(text) is not None or bool(_CHILD_MARKERS.search(plain))
     if child_writing and (found - {ACUTE_DANGER, SUICIDE} or not found):

@@ -36,6 +36,7 @@ POOLED_CONFIDENCE = 0.4
 #: A crisis score (wegwijs.nlp.crisis_classifier) from which a message is a crisis.
 CRISIS_THRESHOLD = 0.6
 CRISIS_KEY = "crisis"
+CHILD_USER_INTENT = "safety_child_user"
 #: A look-alike's best non-safety intent needs at least this confidence, or the message falls back.
 ORDINARY_CONFIDENCE = 0.1
 
@@ -116,6 +117,12 @@ def decide(text: str, current: Dict[str, Any], ranking: List[Dict[str, Any]],
     if kind is not None:
         return {"name": safety_intent(kind), "confidence": 1.0}, "rules"
     ordinary = safety.looks_ordinary(text)
+    score = float((crisis or {}).get("score") or 0)
+    if current.get("name") == CHILD_USER_INTENT and not safety.writes_as_child(text) \
+            and score < crisis_threshold:
+        # "The writer is a child" needs a sign of it ("ik ben 12", "ik zit in groep 7", "mijn vader
+        # slaat me"); a parent writing "mijn zoon zit in groep 8" or "ik ben 38" is not one.
+        ordinary = True
     if is_safety(current):
         if not ordinary:
             return None
@@ -123,12 +130,15 @@ def decide(text: str, current: Dict[str, Any], ranking: List[Dict[str, Any]],
         if others and float(others[0].get("confidence") or 0) >= ORDINARY_CONFIDENCE:
             return dict(others[0]), "look-alike"
         return {"name": FALLBACK_INTENT, "confidence": 1.0}, "look-alike"
+    if ordinary and current.get("name") == FALLBACK_INTENT and any(is_safety(i) for i in ranking):
+        # Not understood, but not a crisis either: no help lines with the request to rephrase.
+        return {"name": FALLBACK_INTENT, "confidence": float(current.get("confidence") or 0)}, "look-alike"
     kinds = [item for item in ranking if is_safety(item)]
     if kinds and not ordinary and pooled_safety(ranking) >= pooled_confidence:
         # Five crisis kinds share the classifier's belief in a crisis; together they can outweigh a
         # care intent (or the fallback) that beats each of them alone.
         best = max(kinds, key=lambda item: float(item.get("confidence") or 0))
         return {"name": best["name"], "confidence": pooled_safety(ranking)}, "classifier"
-    if crisis and not ordinary and float(crisis.get("score") or 0) >= crisis_threshold:
+    if crisis and not ordinary and score >= crisis_threshold:
         return {"name": crisis["kind"], "confidence": float(crisis["score"])}, "crisis classifier"
     return None

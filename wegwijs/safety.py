@@ -271,14 +271,15 @@ _BULLYING = re.compile(r"\b(gepest|pest\w*|treiter\w*|buitengesloten|uitgeschold
                        r"gevochten|vechten)\b")
 
 
-def looks_ordinary(text: str) -> bool:
+def looks_ordinary(text: str, rules_checked: bool = False) -> bool:
     """True for look-alikes the classifier may take for a crisis, but the rules see as ordinary.
 
     Used only to overrule a safety guess of the classifier, never the rules themselves: an
     information question about a help line, bullying among pupils, or a saying ("ik ga dood van de
-    verveling") without any other sign of danger.
+    verveling") without any other sign of danger. ``rules_checked``: the caller already knows that
+    :func:`detect` finds nothing.
     """
-    if not text or detect(text) is not None:
+    if not text or (not rules_checked and detect(text) is not None):
         return False
     folded = fold(text)
     plain = _FIGURATIVE.sub(" ", folded)

@@ -116,7 +116,7 @@ def decide(text: str, current: Dict[str, Any], ranking: List[Dict[str, Any]],
     kind = safety.detect(text)
     if kind is not None:
         return {"name": safety_intent(kind), "confidence": 1.0}, "rules"
-    ordinary = safety.looks_ordinary(text)
+    ordinary = safety.looks_ordinary(text, rules_checked=True)
     score = float((crisis or {}).get("score") or 0)
     if current.get("name") == CHILD_USER_INTENT and not safety.writes_as_child(text) \
             and score < crisis_threshold:

@@ -107,6 +107,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
     args = parser.parse_args(argv)
     home = Path.cwd()
+    # `kill`, docker stop and systemd send SIGTERM: stop the children too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print("starting the action server, Rasa and the web server (this takes about a minute) …")
     processes = start(home, services(home, args.host, args.rasa_port, args.actions_port, args.web_port),
                       home / "var" / "log")

@@ -19,6 +19,8 @@ CHILD_ABUSE = "child_abuse"
 DOMESTIC_VIOLENCE = "domestic_violence"
 #: Most urgent first: when several kinds fire, the first one here wins.
 PRIORITY = (ACUTE_DANGER, SUICIDE, CHILD_USER, CHILD_ABUSE, DOMESTIC_VIOLENCE)
+#: The NLU intent of a crisis kind is this prefix + the kind ("safety_suicide").
+INTENT_PREFIX = "safety_"
 
 _FAMILY = (r"(man|vrouw|partner|vriend|vriendin|ex|exman|exvrouw|vader|moeder|stiefvader|stiefmoeder|"
            r"stiefpa|stiefma|pa|ma|papa|mama|pap|mam|broer|zus|oom|opa|schoonvader|schoonmoeder|"
@@ -308,7 +310,7 @@ def fold(text: str) -> str:
     return " ".join(plain.split())
 
 
-def _distance(a: str, b: str, limit: int) -> int:
+def edit_distance(a: str, b: str, limit: int) -> int:
     """Damerau-Levenshtein distance (optimal string alignment), stopping early past ``limit``."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
@@ -334,7 +336,7 @@ def _fuzzy_kinds(words: Iterable[str]) -> List[str]:
             continue
         for key, kind in _FUZZY_WORDS.items():
             limit = 1 if len(key) < 9 else 2
-            if word[:2] == key[:2] and _distance(word, key, limit) <= limit:
+            if word[:2] == key[:2] and edit_distance(word, key, limit) <= limit:
                 kinds.append(kind)
     return kinds
 

@@ -24,11 +24,10 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from wegwijs.safety import fold
+from wegwijs.safety import INTENT_PREFIX as SAFETY_PREFIX, fold
 
 logger = logging.getLogger(__name__)
 
-SAFETY_PREFIX = "safety_"
 METADATA_KEY = "crisis"
 MODEL_FILE = "crisis_classifier.joblib"
 

@@ -22,21 +22,21 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from wegwijs import safety
+from wegwijs.nlp.crisis_classifier import METADATA_KEY as CRISIS_KEY
+from wegwijs.safety import INTENT_PREFIX as SAFETY_PREFIX
 
-SAFETY_PREFIX = "safety_"
 METADATA_KEY = "safety_override"
-FALLBACK_INTENT = "nlu_fallback"
 #: When DIET's safety intents together have at least this confidence, the message is a crisis even
 #: if another intent (or the fallback) came out on top.
 POOLED_CONFIDENCE = 0.4
 #: A crisis score (wegwijs.nlp.crisis_classifier) from which a message is a crisis.
 CRISIS_THRESHOLD = 0.6
-CRISIS_KEY = "crisis"
-CHILD_USER_INTENT = "safety_child_user"
+CHILD_USER_INTENT = SAFETY_PREFIX + safety.CHILD_USER
 #: A look-alike's best non-safety intent needs at least this confidence, or the message falls back.
 ORDINARY_CONFIDENCE = 0.1
 

@@ -20,15 +20,15 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from wegwijs.safety import _distance, fold
+from wegwijs.safety import edit_distance, fold
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_INTENT = "nlu_fallback"
 VOCABULARY_FILE = "vocabulary.json"
 METADATA_KEY = "unknown_words"
 
@@ -44,7 +44,7 @@ def is_known(word: str, vocabulary: Set[str], by_prefix: Dict[str, List[str]]) -
         return True
     if len(word) < 4:
         return False
-    return any(_distance(word, known, 1) <= 1 for known in by_prefix.get(word[:1], ()))
+    return any(edit_distance(word, known, 1) <= 1 for known in by_prefix.get(word[:1], ()))
 
 
 @DefaultV1Recipe.register(

@@ -5,22 +5,16 @@
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Optional
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from sqlalchemy.engine import make_url
 
+from wegwijs.db.engine import prepare_sqlite_path
 from wegwijs.settings import Settings
 
-
-def prepare_sqlite_path(db_url: str) -> None:
-    """Create the folder of an SQLite database file, so the first start needs no set-up."""
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+__all__ = ["WegwijsTrackerStore", "prepare_sqlite_path"]
 
 
 class WegwijsTrackerStore(SQLTrackerStore):

@@ -1,0 +1,154 @@
+"""Our tables. Schema changes go through Alembic (``migrations/``); never ``create_all`` in production.
+
+Minimal data: a handover keeps what the professional needs to answer (topic, the child's class or age
+band, urgency, the parent's question and how to reach them) and the consent that allows it; no child's
+name is asked. Transcripts stay in Rasa's tracker store (table ``events``) and are read from there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+HANDOVER_STATUSES = ("new", "assigned", "in_progress", "resolved")
+STATUS_LABELS = {"new": "nieuw", "assigned": "toegewezen", "in_progress": "in behandeling",
+                 "resolved": "afgehandeld"}
+URGENCIES = ("urgent", "high", "normal")
+URGENCY_LABELS = {"urgent": "spoed", "high": "hoog", "normal": "normaal"}
+CONTACT_METHODS = ("chat", "phone", "email")
+CONTACT_LABELS = {"chat": "in de chat", "phone": "telefoon", "email": "e-mail"}
+STAFF_KINDS = ("staff", "admin", "maintainer")
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC without tzinfo (as stored)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def new_public_id() -> str:
+    """An unguessable id for URLs."""
+    return uuid.uuid4().hex
+
+
+class StaffUser(Base):
+    """A person who logs in to the portal: staff or admin of one school, or a maintainer (no school)."""
+
+    __tablename__ = "wegwijs_staff_users"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    school_id = sa.Column(sa.String(64), nullable=True, index=True)
+    email = sa.Column(sa.String(254), nullable=False, unique=True)
+    display_name = sa.Column(sa.String(120), nullable=False)
+    kind = sa.Column(sa.String(16), nullable=False, default="staff")
+    #: contact roles this person answers for, comma separated (for example "zorgcoordinator")
+    roles = sa.Column(sa.String(255), nullable=False, default="")
+    password_hash = sa.Column(sa.String(255), nullable=False)
+    active = sa.Column(sa.Boolean, nullable=False, default=True)
+    failed_logins = sa.Column(sa.Integer, nullable=False, default=0)
+    locked_until = sa.Column(sa.DateTime, nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    last_login_at = sa.Column(sa.DateTime, nullable=True)
+
+    @property
+    def role_list(self) -> List[str]:
+        return [role for role in (self.roles or "").split(",") if role]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+    @property
+    def is_maintainer(self) -> bool:
+        return self.kind == "maintainer"
+
+
+class StaffSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "wegwijs_staff_sessions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_staff_users.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    csrf_token = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
+
+    user = relationship(StaffUser)
+
+
+class Handover(Base):
+    """A parent's question handed to a professional of the school, with the parent's consent."""
+
+    __tablename__ = "wegwijs_handovers"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    public_id = sa.Column(sa.String(32), nullable=False, unique=True, default=new_public_id)
+    school_id = sa.Column(sa.String(64), nullable=False, index=True)
+    role = sa.Column(sa.String(32), nullable=False)
+    assignee_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_staff_users.id", ondelete="SET NULL"),
+                            nullable=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    topic = sa.Column(sa.String(64), nullable=True)
+    child_class = sa.Column(sa.String(40), nullable=True)
+    age_band = sa.Column(sa.String(20), nullable=True)
+    urgency = sa.Column(sa.String(10), nullable=False, default="normal")
+    question = sa.Column(sa.Text, nullable=True)
+    contact_method = sa.Column(sa.String(10), nullable=False, default="chat")
+    contact_detail = sa.Column(sa.String(254), nullable=True)
+    consent_text = sa.Column(sa.Text, nullable=True)
+    consented_at = sa.Column(sa.DateTime, nullable=False)
+    status = sa.Column(sa.String(16), nullable=False, default="new", index=True)
+    resolved_role = sa.Column(sa.String(32), nullable=True)
+    notified_at = sa.Column(sa.DateTime, nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    resolved_at = sa.Column(sa.DateTime, nullable=True)
+    #: set when retention removed the content (question, contact, notes, transcript)
+    purged_at = sa.Column(sa.DateTime, nullable=True)
+
+    assignee = relationship(StaffUser)
+    notes = relationship("HandoverNote", back_populates="handover", cascade="all, delete-orphan",
+                         order_by="HandoverNote.created_at")
+
+
+class HandoverNote(Base):
+    """A staff note on a handover (not shown to the parent)."""
+
+    __tablename__ = "wegwijs_handover_notes"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    handover_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_handovers.id", ondelete="CASCADE"),
+                            nullable=False, index=True)
+    author_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_staff_users.id", ondelete="SET NULL"),
+                          nullable=True)
+    text = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    handover = relationship(Handover, back_populates="notes")
+    author = relationship(StaffUser)
+
+
+class AuditEntry(Base):
+    """One staff read of a conversation (or another sensitive action): who, when, which. No text."""
+
+    __tablename__ = "wegwijs_audit_log"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+    user_id = sa.Column(sa.Integer, nullable=True)
+    school_id = sa.Column(sa.String(64), nullable=True)
+    action = sa.Column(sa.String(32), nullable=False)
+    handover_public_id = sa.Column(sa.String(32), nullable=True)
+    conversation_id = sa.Column(sa.String(255), nullable=True)
+
+
+def optional(value: Optional[str]) -> Optional[str]:
+    """Empty strings stored as NULL."""
+    return value or None

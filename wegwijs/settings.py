@@ -8,11 +8,20 @@
 | WEGWIJS_PRIVACY_URL | http://localhost:8080/privacy.html | the privacy text parents are linked to |
 | WEGWIJS_SCHOOLS_DIR | <home>/schools | the school profiles |
 | WEGWIJS_DATA_DIR | <home>/data | training data and answers |
+| WEGWIJS_HANDOVER_RETENTION_DAYS | 30 | days handover content and transcript are kept after resolve |
+| WEGWIJS_PORTAL_URL | http://localhost:8090 | the staff portal as staff reach it (links in mails) |
+| WEGWIJS_PORTAL_SECRET | (none) | at least 32 random characters; the portal refuses to start without |
+| WEGWIJS_PORTAL_SECURE_COOKIES | true | false only for plain http on localhost (`make run` sets it) |
+| WEGWIJS_RASA_URL | http://127.0.0.1:5005 | Rasa's HTTP API, for staff replies |
+| WEGWIJS_RASA_JWT_SECRET | (none) | signs the portal's JWTs for Rasa's HTTP API (`rasa run --jwt-secret`) |
+| WEGWIJS_SMTP_HOST / _PORT | (none) / 25 | mail server for notifications; none: no mail |
+| WEGWIJS_SMTP_FROM | wegwijs@localhost | sender of notification mails |
+| WEGWIJS_SMTP_USER / _PASSWORD / _STARTTLS | (none) / (none) / false | SMTP login |
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -33,19 +42,25 @@ class Settings:
     privacy_url: str
     schools_dir: Path
     data_dir: Path
+    handover_retention_days: int = 30
+    portal_url: str = "http://localhost:8090"
+    portal_secret: Optional[str] = field(default=None, repr=False)
+    secure_cookies: bool = True
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_jwt_secret: Optional[str] = field(default=None, repr=False)
+    smtp_host: Optional[str] = None
+    smtp_port: int = 25
+    smtp_from: str = "wegwijs@localhost"
+    smtp_user: Optional[str] = None
+    smtp_password: Optional[str] = field(default=None, repr=False)
+    smtp_starttls: bool = False
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         """Read the settings from ``env`` (default: ``os.environ``)."""
         env = os.environ if env is None else env
         home = Path(env.get("WEGWIJS_HOME") or PROJECT_ROOT).resolve()
-        raw_days = env.get("WEGWIJS_RETENTION_DAYS", "30")
-        try:
-            days = int(raw_days)
-        except ValueError as exc:
-            raise SettingsError(f"WEGWIJS_RETENTION_DAYS={raw_days!r} is not a whole number") from exc
-        if not 1 <= days <= 365:
-            raise SettingsError("WEGWIJS_RETENTION_DAYS must be between 1 and 365")
+        days = _whole(env, "WEGWIJS_RETENTION_DAYS", 30, 1, 365)
         return cls(
             home=home,
             db_url=env.get("WEGWIJS_DB_URL") or f"sqlite:///{home / 'var' / 'wegwijs.db'}",
@@ -53,4 +68,38 @@ class Settings:
             privacy_url=env.get("WEGWIJS_PRIVACY_URL") or "http://localhost:8080/privacy.html",
             schools_dir=Path(env.get("WEGWIJS_SCHOOLS_DIR") or home / "schools"),
             data_dir=Path(env.get("WEGWIJS_DATA_DIR") or home / "data"),
+            handover_retention_days=_whole(env, "WEGWIJS_HANDOVER_RETENTION_DAYS", 30, 1, 3650),
+            portal_url=env.get("WEGWIJS_PORTAL_URL") or "http://localhost:8090",
+            portal_secret=env.get("WEGWIJS_PORTAL_SECRET") or None,
+            secure_cookies=_flag(env, "WEGWIJS_PORTAL_SECURE_COOKIES", True),
+            rasa_url=env.get("WEGWIJS_RASA_URL") or "http://127.0.0.1:5005",
+            rasa_jwt_secret=env.get("WEGWIJS_RASA_JWT_SECRET") or None,
+            smtp_host=env.get("WEGWIJS_SMTP_HOST") or None,
+            smtp_port=_whole(env, "WEGWIJS_SMTP_PORT", 25, 1, 65535),
+            smtp_from=env.get("WEGWIJS_SMTP_FROM") or "wegwijs@localhost",
+            smtp_user=env.get("WEGWIJS_SMTP_USER") or None,
+            smtp_password=env.get("WEGWIJS_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(env, "WEGWIJS_SMTP_STARTTLS", False),
         )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from exc
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r}: use true or false")

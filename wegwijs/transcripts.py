@@ -1,0 +1,88 @@
+"""Read a conversation from Rasa's tracker store (table ``events``) for staff, as plain lines."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from wegwijs.handovers.live import STAFF_METADATA_KEY
+
+#: What a button payload means, for staff reading the transcript.
+BUTTONS = {"/affirm": "Ja", "/deny": "Nee", "/talk_to_human": "Met iemand praten",
+           "/more_info": "Meer weten"}
+
+EVENTS = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
+                  sa.column("timestamp"), sa.column("data"))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the transcript."""
+
+    at: dt.datetime
+    who: str  # "parent", "bot", "staff" or "system"
+    text: str
+    staff_name: Optional[str] = None
+    #: a parent's message the NLU read as a crisis (the bot answers those with help lines, but not
+    #: while staff handle the conversation: Rasa is paused then)
+    crisis: bool = False
+
+
+def read_transcript(engine: Engine, conversation_id: str, limit: int = 2000) -> List[Line]:
+    """The parent's and bot's messages (and when staff took over / gave back), oldest first."""
+    if not sa.inspect(engine).has_table("events"):
+        return []
+    query = (sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
+             .where(EVENTS.c.sender_id == conversation_id,
+                    EVENTS.c.type_name.in_(("user", "bot", "pause", "resume")))
+             .order_by(EVENTS.c.id).limit(limit))
+    lines: List[Line] = []
+    with engine.connect() as connection:
+        for type_name, timestamp, data in connection.execute(query):
+            at = dt.datetime.fromtimestamp(float(timestamp or 0), dt.timezone.utc)
+            if type_name == "pause":
+                lines.append(Line(at, "system", "Een medewerker heeft het gesprek overgenomen; "
+                                                "Wegwijs zwijgt."))
+                continue
+            if type_name == "resume":
+                lines.append(Line(at, "system", "Het gesprek is teruggegeven aan Wegwijs."))
+                continue
+            try:
+                payload = json.loads(data or "{}")
+            except ValueError:
+                continue
+            text = payload.get("text")
+            if not text:
+                continue
+            staff = (payload.get("metadata") or {}).get(STAFF_METADATA_KEY)
+            if type_name == "user":
+                intent = ((payload.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+                lines.append(Line(at, "parent", button_label(str(text)),
+                                  crisis=intent.startswith("safety_")))
+            elif staff:
+                lines.append(Line(at, "staff", str(text), staff_name=staff.get("name")))
+            else:
+                lines.append(Line(at, "bot", str(text)))
+    return lines
+
+
+def button_label(text: str) -> str:
+    """'Ja (knop)' for '/affirm'; other text as it is."""
+    match = re.match(r"^(/[A-Za-z_]+)(\{.*\})?$", text.strip(), re.DOTALL)
+    if match:
+        return f"{BUTTONS.get(match.group(1), match.group(1).lstrip('/'))} (knop)"
+    return text
+
+
+def delete_conversations(connection: sa.engine.Connection, conversation_ids: List[str]) -> int:
+    """Delete the tracker events of these conversations; return how many events were removed."""
+    removed = 0
+    for start in range(0, len(conversation_ids), 500):
+        chunk = conversation_ids[start:start + 500]
+        removed += connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount
+    return removed

@@ -1,0 +1,400 @@
+"""The handover to a professional of the school: a form that asks the question, the child's class,
+how to answer, and consent; then the handover is stored and the role is mailed a link.
+
+The texts and parsing live in ``wegwijs.handovers.dialogue`` (tested without Rasa); these actions
+only connect them to the conversation. Safety first: a crisis message during the form gets its help
+line straight away (the form keeps priority over rules in Rasa, so the safety rules would not fire).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.answers import AGE_SLOT
+from actions.common import TOPIC_SLOT, content, school_of, settings
+from wegwijs import ages
+from wegwijs.db.engine import session_factory
+from wegwijs.db.models import Handover
+from wegwijs.handovers import dialogue, service
+from wegwijs.handovers.contact import normalize_email, normalize_phone, parse_method
+from wegwijs.handovers.hours import expectation
+from wegwijs.handovers.notify import send_notification
+from wegwijs.handovers.routing import Route, route, urgency_of
+from wegwijs.replies import describe_reach
+from wegwijs.safety import INTENT_PREFIX
+from wegwijs.schools import ROLE_LABELS, School
+
+logger = logging.getLogger(__name__)
+
+FORM = "handover_form"
+QUESTION, CLASS, METHOD, DETAIL, CONSENT = (
+    "handover_question", "handover_class", "handover_contact_method", "handover_contact_detail",
+    "handover_consent")
+TOPIC = "handover_topic"
+HANDOVER_ID = "handover_id"
+FORM_SLOTS = (QUESTION, CLASS, METHOD, DETAIL, CONSENT, TOPIC)
+METHOD_BUTTONS = [
+    {"title": "Hier in de chat", "payload": "chat"},
+    {"title": "Bel mij", "payload": "telefoon"},
+    {"title": "Mail mij", "payload": "e-mail"},
+]
+CLASS_BUTTONS = [{"title": "Zeg ik liever niet", "payload": "zeg ik liever niet"}]
+CONSENT_BUTTONS = [
+    {"title": "Ja, stuur door", "payload": "/affirm"},
+    {"title": "Nee, niet doorsturen", "payload": "/deny"},
+]
+
+
+def _intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "").strip()
+
+
+def conversation_intents(tracker: Tracker) -> List[str]:
+    """The intents of the parent's messages in this session."""
+    intents = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            intents = []
+        elif event.get("event") == "user":
+            intents.append(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+    return intents
+
+
+def safety_first(dispatcher: CollectingDispatcher, tracker: Tracker, is_answer: bool = False) -> bool:
+    """Send the help line of a crisis message; True when it was one.
+
+    ``is_answer``: the message is a valid answer to the form's question (a class, a phone number, an
+    e-mail address, yes/no). Then only the crisis rules count, not the classifiers' guess: "bel mij op
+    06-…" answers the question, it is not a call for help.
+    """
+    intent = _intent(tracker) or ""
+    if not intent.startswith(INTENT_PREFIX):
+        return False
+    reason = (tracker.latest_message.get("safety_override") or {}).get("reason")
+    if is_answer and reason != "rules":
+        return False
+    dispatcher.utter_message(response=f"utter_{intent}")
+    return True
+
+
+def topic_of(tracker: Tracker) -> Optional[str]:
+    """The topic of the handover: the question's own topic, else the last topic answered."""
+    topic = tracker.get_slot(TOPIC)
+    if topic and content().get(topic):
+        return topic
+    last = tracker.get_slot(TOPIC_SLOT)
+    return last if last and content().get(last) else topic
+
+
+def route_for(tracker: Tracker, school: School) -> Route:
+    """The professional for this conversation's question."""
+    topic = topic_of(tracker)
+    answer = content().get(topic) if topic else None
+    urgency = urgency_of(conversation_intents(tracker), topic)
+    return route(topic, school, urgency, answer.roles if answer else (),
+                 answer.title if answer else None)
+
+
+def when_text(route_: Route, school: School) -> str:
+    """When the parent can expect an answer (their hours, else the contact person's)."""
+    if route_.contact.hours:
+        return expectation(route_.contact.hours, route_.contact.name)
+    return expectation(school.contacts["contact_person"].hours, school.name, absent="is nu gesloten")
+
+
+async def open_handover(conversation_id: str) -> Optional[Handover]:
+    """The open handover of this conversation (None also when the database is unreachable)."""
+    def query() -> Optional[Handover]:
+        with session_factory(settings().db_url)() as session:
+            return service.open_handover_for_conversation(session, conversation_id)
+    try:
+        return await asyncio.to_thread(query)
+    except Exception:  # noqa: BLE001 - a missing table or database must not stop the conversation
+        logger.exception("could not look up open handovers")
+        return None
+
+
+class ValidateHandoverForm(FormValidationAction):
+    """Validates each answer of the handover form; 'stop' at any point means share nothing."""
+
+    def name(self) -> Text:
+        return "validate_handover_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        school, _ = school_of(tracker)
+        if school is None or tracker.get_slot(CONSENT) == dialogue.NO:
+            return []
+        if tracker.get_slot(QUESTION) is None and tracker.get_slot(CONSENT) is None and \
+                await open_handover(tracker.sender_id):
+            return []  # already with a professional: the submit action says so
+        slots = [QUESTION, CLASS, METHOD]
+        if tracker.get_slot(METHOD) in ("phone", "email"):
+            slots.append(DETAIL)
+        return slots + [CONSENT]
+
+    async def _stop_or_safety(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              slot: str) -> Optional[Dict[Text, Any]]:
+        if dialogue.is_stop(_text(tracker)) or _intent(tracker) in ("restart", "goodbye"):
+            return {slot: None, CONSENT: dialogue.NO}
+        return None
+
+    async def validate_handover_question(self, value: Any, dispatcher: CollectingDispatcher,
+                                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        stop = await self._stop_or_safety(dispatcher, tracker, QUESTION)
+        if stop:
+            return stop
+        text = str(value or "").strip()
+        crisis = safety_first(dispatcher, tracker)
+        if text.startswith("/"):  # a button of an earlier answer: ask again
+            return {QUESTION: None}
+        if len(text) < dialogue.MIN_QUESTION_CHARS and not crisis:
+            dispatcher.utter_message(text=dialogue.QUESTION_TOO_SHORT)
+            return {QUESTION: None}
+        result: Dict[Text, Any] = {QUESTION: text[:service.MAX_QUESTION_CHARS]}
+        intent = _intent(tracker)
+        if intent and (content().get(intent) or intent.startswith(INTENT_PREFIX)):
+            result[TOPIC] = intent
+        stated = ages.parse_band(text)
+        if stated:
+            result[AGE_SLOT] = stated
+        return result
+
+    async def validate_handover_class(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        stop = await self._stop_or_safety(dispatcher, tracker, CLASS)
+        if stop:
+            return stop
+        parsed = dialogue.parse_class(str(value or ""))
+        if safety_first(dispatcher, tracker, is_answer=parsed is not None):
+            return {CLASS: None}
+        if parsed is None:
+            dispatcher.utter_message(text=dialogue.CLASS_NOT_UNDERSTOOD, buttons=CLASS_BUTTONS)
+            return {CLASS: None}
+        school, _ = school_of(tracker)
+        result: Dict[Text, Any] = {CLASS: parsed}
+        band = dialogue.age_band_of_class(parsed, school.type if school else None)
+        if band and tracker.get_slot(AGE_SLOT) not in ages.BANDS:
+            result[AGE_SLOT] = band
+        return result
+
+    async def validate_handover_contact_method(self, value: Any, dispatcher: CollectingDispatcher,
+                                               tracker: Tracker, domain: DomainDict
+                                               ) -> Dict[Text, Any]:
+        stop = await self._stop_or_safety(dispatcher, tracker, METHOD)
+        if stop:
+            return stop
+        text = str(value or "")
+        method = parse_method(text)
+        phone = normalize_phone(text)
+        if method is None and phone:
+            method = "phone"
+        if safety_first(dispatcher, tracker, is_answer=method is not None):
+            return {METHOD: None}
+        if method is None:
+            dispatcher.utter_message(text=dialogue.METHOD_NOT_UNDERSTOOD, buttons=METHOD_BUTTONS)
+            return {METHOD: None}
+        result: Dict[Text, Any] = {METHOD: method}
+        # "bel me op 06-12345678": the number comes with the choice
+        detail = phone if method == "phone" else normalize_email(text) if method == "email" else None
+        result[DETAIL] = detail
+        return result
+
+    async def validate_handover_contact_detail(self, value: Any, dispatcher: CollectingDispatcher,
+                                               tracker: Tracker, domain: DomainDict
+                                               ) -> Dict[Text, Any]:
+        stop = await self._stop_or_safety(dispatcher, tracker, DETAIL)
+        if stop:
+            return stop
+        text = str(value or "")
+        found = normalize_email(text) if tracker.get_slot(METHOD) == "email" else normalize_phone(text)
+        if safety_first(dispatcher, tracker, is_answer=found is not None or parse_method(text) == "chat"):
+            return {DETAIL: None}
+        if parse_method(text) == "chat":
+            return {METHOD: "chat", DETAIL: None}
+        if tracker.get_slot(METHOD) == "email":
+            email = normalize_email(text)
+            if email is None:
+                dispatcher.utter_message(text=dialogue.EMAIL_INVALID)
+            return {DETAIL: email}
+        phone = normalize_phone(text)
+        if phone is None:
+            dispatcher.utter_message(text=dialogue.PHONE_INVALID)
+        return {DETAIL: phone}
+
+    async def validate_handover_consent(self, value: Any, dispatcher: CollectingDispatcher,
+                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = dialogue.parse_consent(str(value or ""), _intent(tracker))
+        if safety_first(dispatcher, tracker, is_answer=answer is not None):
+            return {CONSENT: None}
+        if answer is None:
+            dispatcher.utter_message(text=dialogue.CONSENT_NOT_UNDERSTOOD, buttons=CONSENT_BUTTONS)
+        return {CONSENT: answer}
+
+
+class ActionAskHandoverQuestion(Action):
+    """Introduces the handover (first time) and asks for the question."""
+
+    def name(self) -> Text:
+        return "action_ask_handover_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        school, events = school_of(tracker)
+        asked_before = any(e.get("event") == "bot" and dialogue.ASK_QUESTION in (e.get("text") or "")
+                           for e in tracker.events[-6:])
+        if school is not None and not asked_before:
+            dispatcher.utter_message(text=dialogue.intro(school))
+        dispatcher.utter_message(text=dialogue.ASK_QUESTION)
+        return events
+
+
+class ActionAskHandoverClass(Action):
+    """Asks the child's group (primary) or class (secondary)."""
+
+    def name(self) -> Text:
+        return "action_ask_handover_class"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        school, events = school_of(tracker)
+        if school is not None:
+            dispatcher.utter_message(text=dialogue.ask_class(school), buttons=CLASS_BUTTONS)
+        return events
+
+
+class ActionAskHandoverContactMethod(Action):
+    """Asks how the parent wants an answer."""
+
+    def name(self) -> Text:
+        return "action_ask_handover_contact_method"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=dialogue.ASK_METHOD, buttons=METHOD_BUTTONS)
+        return []
+
+
+class ActionAskHandoverContactDetail(Action):
+    """Asks the phone number or e-mail address."""
+
+    def name(self) -> Text:
+        return "action_ask_handover_contact_detail"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        email = tracker.get_slot(METHOD) == "email"
+        dispatcher.utter_message(text=dialogue.ASK_EMAIL if email else dialogue.ASK_PHONE)
+        return []
+
+
+class ActionAskHandoverConsent(Action):
+    """Names the person, why, what is shared and how they will make contact; asks consent."""
+
+    def name(self) -> Text:
+        return "action_ask_handover_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        school, events = school_of(tracker)
+        if school is None:
+            return events
+        chosen = route_for(tracker, school)
+        dispatcher.utter_message(
+            text=dialogue.consent_question(chosen, school, tracker.get_slot(METHOD) or "chat",
+                                           tracker.get_slot(DETAIL), when_text(chosen, school)),
+            buttons=CONSENT_BUTTONS)
+        return events
+
+
+def _reset() -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def last_consent_text(tracker: Tracker) -> str:
+    """The consent question exactly as the parent saw it."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot" and "Vind je het goed dat ik dit deel?" in (event.get("text") or ""):
+            return event["text"]
+    return ""
+
+
+class ActionHandoverSubmit(Action):
+    """Stores the handover the parent consented to and mails the role a link; or shares nothing."""
+
+    def name(self) -> Text:
+        return "action_handover_submit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        school, events = school_of(tracker)
+        if school is None:
+            from wegwijs.replies import contact_person_reply
+            dispatcher.utter_message(text=contact_person_reply(None))
+            return events + _reset()
+        existing = await open_handover(tracker.sender_id)
+        if existing is not None and tracker.get_slot(CONSENT) is None:
+            who = school.contacts.get(existing.role) or school.contacts["contact_person"]
+            name = who.name if who.name.startswith(("de ", "het ")) else \
+                f"{ROLE_LABELS[existing.role]}, {who.name}"
+            dispatcher.utter_message(text=dialogue.ALREADY_OPEN.format(
+                who=name, how=dialogue.how_contact(existing.contact_method, existing.contact_detail)))
+            return events + _reset()
+        chosen = route_for(tracker, school)
+        if tracker.get_slot(CONSENT) != dialogue.YES:
+            dispatcher.utter_message(text=dialogue.not_shared(chosen, school, describe_reach(chosen.contact)))
+            return events + _reset()
+        return events + await self._store(dispatcher, tracker, school, chosen)
+
+    async def _store(self, dispatcher: CollectingDispatcher, tracker: Tracker, school: School,
+                     chosen: Route) -> List[Dict[Text, Any]]:
+        config = settings()
+        method = tracker.get_slot(METHOD) or "chat"
+        detail = tracker.get_slot(DETAIL) if method != "chat" else None
+        topic = topic_of(tracker)
+        child_class = tracker.get_slot(CLASS)
+        band = tracker.get_slot(AGE_SLOT)
+
+        def store() -> Handover:
+            with session_factory(config.db_url)() as session, session.begin():
+                return service.create_handover(
+                    session, school_id=school.id, role=chosen.role, conversation_id=tracker.sender_id,
+                    question=tracker.get_slot(QUESTION) or "", contact_method=method,
+                    contact_detail=detail, consent_text=last_consent_text(tracker), topic=topic,
+                    child_class=None if child_class == dialogue.UNKNOWN_CLASS else child_class,
+                    age_band=band if band in ages.BANDS else None,
+                    urgency=urgency_of(conversation_intents(tracker), topic))
+        try:
+            handover = await asyncio.to_thread(store)
+        except Exception:  # noqa: BLE001 - tell the parent, never stay silent
+            logger.exception("could not store a handover")
+            dispatcher.utter_message(text=dialogue.FAILED.format(reach=describe_reach(chosen.contact)))
+            return _reset()
+        address = chosen.contact.email or school.contacts["contact_person"].email
+        sent = await asyncio.to_thread(send_notification, config, address, chosen.label, school.name,
+                                       handover.public_id, handover.urgency)
+        if sent:
+            await asyncio.to_thread(_mark_notified, config.db_url, handover.id)
+        dispatcher.utter_message(text=dialogue.handed_over(
+            chosen, school, method, detail, when_text(chosen, school),
+            config.handover_retention_days))
+        return _reset() + [SlotSet(HANDOVER_ID, handover.public_id)]
+
+
+def _mark_notified(db_url: str, handover_id: int) -> None:
+    from wegwijs.db.models import utcnow
+
+    with session_factory(db_url)() as session, session.begin():
+        handover = session.get(Handover, handover_id)
+        if handover is not None:
+            handover.notified_at = utcnow()

@@ -1,0 +1,402 @@
+"""The staff portal (app factory). Run it with ``wegwijs portal`` (uvicorn), as its own process.
+
+Security in one place:
+- accounts with argon2 hashes; a lock-out after ``MAX_FAILED_LOGINS`` failures;
+- server-side sessions: the cookie holds a random token (HttpOnly, Secure, SameSite=Strict), the
+  database only its hash; every form carries the session's CSRF token (the login form an HMAC-bound one);
+- tenant isolation: every handover is loaded through ``service.get_for_school`` with the user's school,
+  so another school's id gives 404 on every route;
+- an audit row for every read of a conversation; no message text in the audit log or in logs;
+- Jinja2 autoescaping for all parent text, and a strict Content-Security-Policy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any, Dict, Optional
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from wegwijs.content import ContentLibrary
+from wegwijs.db.engine import session_factory
+from wegwijs.db.models import (CONTACT_LABELS, HANDOVER_STATUSES, STATUS_LABELS, URGENCIES,
+                               URGENCY_LABELS, AuditEntry, StaffSession, StaffUser, utcnow)
+from wegwijs.handovers import service
+from wegwijs.handovers.contact import display_phone
+from wegwijs.handovers.live import RasaClient, RasaUnavailable
+from wegwijs.handovers.routing import SCHOOL_ROLES
+from wegwijs.portal import security
+from wegwijs.schools import ROLE_LABELS, SchoolRegistry
+from wegwijs.settings import Settings
+from wegwijs.transcripts import read_transcript
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+SESSION_COOKIE = "wegwijs_session"
+LOGIN_COOKIE = "wegwijs_login"
+SESSION_HOURS = 8
+MAX_FAILED_LOGINS = 5
+LOCKOUT_MINUTES = 15
+MAX_REPLY_CHARS = 2000
+#: Messages after a redirect, by code (never free text in a URL).
+NOTICES = {
+    "assigned": "Toegewezen.",
+    "not_same_school": "Die medewerker hoort niet bij deze school of heeft geen actief account.",
+    "note_saved": "Notitie opgeslagen.",
+    "note_invalid": "Een notitie mag niet leeg zijn en hoogstens 4000 tekens hebben.",
+    "sent": "Bericht verstuurd naar de ouder.",
+    "resolved": "Afgerond. Wegwijs beantwoordt de ouder weer.",
+    "already_resolved": "Deze vraag is al afgehandeld.",
+    "chat_unreachable": "De chat is nu niet bereikbaar, probeer het zo opnieuw. De vraag is nog niet "
+                        "afgerond.",
+    "bad_role": "Onbekende rol.",
+}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+class LoginRequired(Exception):
+    """Not logged in: go to the login page."""
+
+
+class CsrfFailed(Exception):
+    """A form without the right CSRF token."""
+
+
+def _plain_role(role: str) -> str:
+    label = ROLE_LABELS.get(role, role)
+    return label.split(" ", 1)[1] if label.startswith(("de ", "het ")) else label
+
+
+def staff_role_label(user: StaffUser, handover_role: str) -> str:
+    """How the parent sees the staff member's role: their own role, else the handover's."""
+    roles = user.role_list
+    return _plain_role(roles[0] if roles else handover_role)
+
+
+def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] = None) -> FastAPI:
+    """A portal app for ``settings`` (default: from the environment). Refuses a default secret."""
+    settings = settings or Settings.from_env()
+    secret = security.check_secret(settings.portal_secret)
+    schools = SchoolRegistry.from_directory(settings.schools_dir)
+    make_session = session_factory(settings.db_url)
+    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_jwt_secret)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    library = ContentLibrary.load(settings.data_dir)
+
+    def topic_label(topic: Optional[str]) -> str:
+        answer = library.get(topic) if topic else None
+        if answer is not None:
+            return answer.title
+        if topic and topic.startswith("safety_"):
+            return "Zorg over veiligheid (crisisbericht)"
+        return "onbekend"
+
+    templates.env.globals.update(topic_label=topic_label,
+        ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, URGENCY_LABELS=URGENCY_LABELS,
+        CONTACT_LABELS=CONTACT_LABELS, STATUSES=HANDOVER_STATUSES, URGENCIES=URGENCIES,
+        plain_role=_plain_role, display_phone=display_phone)
+    templates.env.filters["local"] = lambda value: (
+        value.replace(tzinfo=dt.timezone.utc).astimezone(
+            __import__("zoneinfo").ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M")
+        if value else "")
+
+    app = FastAPI(title="Wegwijs staff portal", docs_url=None, redoc_url=None)
+    #: failed logins for addresses without an account, so that they lock out like real ones and the
+    #: answers do not tell which addresses exist (per process; bounded)
+    unknown_failures: Dict[str, tuple] = {}
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    # ---------------------------------------------------------------- plumbing
+    def db() -> Any:
+        with make_session() as session:
+            yield session
+
+    def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def current(request: Request, session: Session = Depends(db)) -> tuple:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise LoginRequired()
+        row = session.execute(sa.select(StaffSession).where(
+            StaffSession.token_hash == security.token_hash(token))).scalar_one_or_none()
+        if row is None or row.expires_at < utcnow() or not row.user.active:
+            raise LoginRequired()
+        return row.user, row
+
+    def check_csrf(login: tuple, csrf_token: str) -> None:
+        if not security.same(login[1].csrf_token, csrf_token):
+            raise CsrfFailed()
+
+    def load(session: Session, user: StaffUser, handover_id: str) -> Any:
+        handover = service.get_for_school(session, user.school_id, handover_id)
+        if handover is None:
+            raise StarletteHTTPException(status_code=404)
+        return handover
+
+    def cookie(response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(name, value, max_age=max_age, httponly=True,
+                            secure=settings.secure_cookies, samesite="strict", path="/")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.method == "GET":
+            target = request.url.path
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        return PlainTextResponse("Log eerst in.", status_code=401)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return render(request, "error.html", 403, user=None,
+                      message="Dit formulier is verlopen of niet van dit portaal. Ga terug, vernieuw "
+                              "de pagina en probeer het opnieuw.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Deze pagina bestaat niet, of je hebt er geen toegang toe.",
+                    405: "Deze actie kan hier niet."}
+        return render(request, "error.html", exc.status_code, user=None,
+                      message=messages.get(exc.status_code, "Er ging iets mis."))
+
+    # ---------------------------------------------------------------- login
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/", response_class=HTMLResponse)
+    def home() -> Response:
+        return RedirectResponse("/inbox", status_code=303)
+
+    def login_page(request: Request, status_code: int = 200, message: str = "",
+                   email: str = "", next_url: str = "/inbox") -> Response:
+        pre = security.new_token()
+        response = render(request, "login.html", status_code, user=None, message=message,
+                          email=email, next_url=next_url,
+                          csrf_token=security.login_form_token(secret, pre))
+        cookie(response, LOGIN_COOKIE, pre, 3600)
+        return response
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/inbox") -> Response:
+        return login_page(request, next_url=_safe_next(next))
+
+    @app.post("/login", response_class=HTMLResponse)
+    def login(request: Request, email: str = Form(""), password: str = Form(""),
+              csrf_token: str = Form(""), next: str = Form("/inbox"),
+              session: Session = Depends(db)) -> Response:
+        pre = request.cookies.get(LOGIN_COOKIE, "")
+        if not pre or not security.same(security.login_form_token(secret, pre), csrf_token):
+            return login_page(request, 403, "Het formulier was verlopen. Probeer het opnieuw.", email)
+        email = email.strip().lower()[:254]
+        user = session.execute(sa.select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
+        now = utcnow()
+        ghost = unknown_failures.get(email) if user is None else None
+        ghost_locked = ghost is not None and ghost[1] is not None and ghost[1] > now
+        if ghost_locked or (user is not None and user.locked_until and user.locked_until > now):
+            security.verify_password(None, password)
+            return login_page(request, 429, f"Te veel mislukte pogingen. Probeer het over "
+                                            f"{LOCKOUT_MINUTES} minuten opnieuw.", email)
+        ok = security.verify_password(user.password_hash if user else None, password)
+        if not ok or user is None or not user.active:
+            if user is None:
+                count = (ghost[0] if ghost and ghost[1] is None else 0) + 1
+                if len(unknown_failures) > 10000:
+                    unknown_failures.clear()
+                unknown_failures[email] = (0, now + dt.timedelta(minutes=LOCKOUT_MINUTES)) \
+                    if count >= MAX_FAILED_LOGINS else (count, None)
+            if user is not None:
+                user.failed_logins = (user.failed_logins or 0) + 1
+                if user.failed_logins >= MAX_FAILED_LOGINS:
+                    user.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
+                    user.failed_logins = 0
+                session.add(AuditEntry(user_id=user.id, school_id=user.school_id,
+                                       action="login_failed"))
+                session.commit()
+            return login_page(request, 401, "E-mailadres of wachtwoord klopt niet.", email)
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        token = security.new_token()
+        session.add(StaffSession(token_hash=security.token_hash(token), user_id=user.id,
+                                 csrf_token=security.new_token(),
+                                 expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
+        session.add(AuditEntry(user_id=user.id, school_id=user.school_id, action="login"))
+        session.commit()
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        cookie(response, SESSION_COOKIE, token, SESSION_HOURS * 3600)
+        response.delete_cookie(LOGIN_COOKIE, path="/")
+        return response
+
+    @app.post("/logout")
+    def logout(csrf_token: str = Form(""), login: tuple = Depends(current),
+               session: Session = Depends(db)) -> Response:
+        check_csrf(login, csrf_token)
+        session.execute(sa.delete(StaffSession).where(StaffSession.id == login[1].id))
+        session.commit()
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # ---------------------------------------------------------------- inbox
+    @app.get("/inbox", response_class=HTMLResponse)
+    def inbox(request: Request, status: str = "open", role: str = "", urgency: str = "",
+              login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
+        user = login[0]
+        school = schools.get(user.school_id)
+        handovers = service.list_for_school(session, user.school_id, status, role or None,
+                                            urgency or None) if school else []
+        return render(request, "inbox.html", user=user, session_row=login[1], school=school,
+                      handovers=handovers, status=status, role=role, urgency=urgency,
+                      roles=[r for r in SCHOOL_ROLES if school and r in school.contacts])
+
+    @app.get("/handovers/{handover_id}", response_class=HTMLResponse)
+    def handover_page(request: Request, handover_id: str, login: tuple = Depends(current),
+                      session: Session = Depends(db), notice: str = "") -> Response:
+        user = login[0]
+        handover = load(session, user, handover_id)
+        service.audit(session, user, "read_conversation", handover)
+        session.commit()
+        transcript = read_transcript(session.get_bind(), handover.conversation_id) \
+            if handover.purged_at is None else []
+        return render(request, "handover.html", user=user, session_row=login[1],
+                      school=schools.get(user.school_id), handover=handover, transcript=transcript,
+                      staff=service.staff_of_school(session, user.school_id),
+                      message=NOTICES.get(notice, ""), reply_text="", roles=list(SCHOOL_ROLES))
+
+    def back(handover_id: str, notice: str = "") -> Response:
+        url = f"/handovers/{quote(handover_id)}"
+        if notice:
+            url += f"?notice={notice}"
+        return RedirectResponse(url, status_code=303)
+
+    @app.post("/handovers/{handover_id}/assign")
+    def assign(handover_id: str, assignee_id: int = Form(...), csrf_token: str = Form(""),
+               login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
+        check_csrf(login, csrf_token)
+        user = login[0]
+        handover = load(session, user, handover_id)
+        assignee = session.get(StaffUser, assignee_id)
+        if assignee is None or assignee.school_id != user.school_id or not assignee.active:
+            return back(handover_id, "not_same_school")
+        try:
+            service.assign(session, handover, assignee)
+        except service.HandoverError:
+            return back(handover_id, "already_resolved")
+        service.audit(session, user, "assign", handover)
+        session.commit()
+        return back(handover_id, "assigned")
+
+    @app.post("/handovers/{handover_id}/notes")
+    def add_note(handover_id: str, text: str = Form(""), csrf_token: str = Form(""),
+                 login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
+        check_csrf(login, csrf_token)
+        user = login[0]
+        handover = load(session, user, handover_id)
+        if handover.purged_at is not None:
+            return back(handover_id, "note_invalid")
+        try:
+            service.add_note(session, handover, user, text)
+        except service.HandoverError:
+            return back(handover_id, "note_invalid")
+        session.commit()
+        return back(handover_id, "note_saved")
+
+    @app.post("/handovers/{handover_id}/reply", response_class=HTMLResponse)
+    def reply(request: Request, handover_id: str, text: str = Form(""), csrf_token: str = Form(""),
+              login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
+        check_csrf(login, csrf_token)
+        user = login[0]
+        handover = load(session, user, handover_id)
+        text = text.strip()
+        problem = ""
+        if handover.status == "resolved":
+            problem = "Deze vraag is al afgehandeld."
+        elif not text:
+            problem = "Schrijf eerst een bericht."
+        elif len(text) > MAX_REPLY_CHARS:
+            problem = f"Een bericht mag hoogstens {MAX_REPLY_CHARS} tekens hebben."
+        if not problem:
+            before = [{"event": "pause"}] if handover.status != "in_progress" else []
+            try:
+                rasa.say(handover.conversation_id, text, user.display_name,
+                         staff_role_label(user, handover.role), before=before)
+            except RasaUnavailable as exc:
+                problem = f"{exc} Je bericht is niet verstuurd; het staat hieronder nog."
+        if problem:
+            transcript = read_transcript(session.get_bind(), handover.conversation_id)
+            return render(request, "handover.html", 400, user=user, session_row=login[1],
+                          school=schools.get(user.school_id), handover=handover,
+                          transcript=transcript, staff=service.staff_of_school(session, user.school_id),
+                          message=problem, reply_text=text, roles=list(SCHOOL_ROLES))
+        service.mark_in_progress(session, handover, user)
+        service.audit(session, user, "reply", handover)
+        session.commit()
+        return back(handover_id, "sent")
+
+    @app.post("/handovers/{handover_id}/resolve")
+    def resolve(handover_id: str, resolved_role: str = Form(""), csrf_token: str = Form(""),
+                login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
+        check_csrf(login, csrf_token)
+        user = login[0]
+        handover = load(session, user, handover_id)
+        if handover.status == "resolved":
+            return back(handover_id, "already_resolved")
+        if resolved_role and resolved_role not in SCHOOL_ROLES:
+            return back(handover_id, "bad_role")
+        school = schools.get(user.school_id)
+        closing = (f"{user.display_name} ({staff_role_label(user, handover.role)}) heeft je vraag afgerond. "
+                   f"Je praat nu weer met Wegwijs, de digitale assistent"
+                   f"{' van ' + school.name if school else ''}. Heb je nog een vraag? Stel hem gerust.")
+        try:
+            rasa.append(handover.conversation_id,
+                        [{"event": "resume"}, {"event": "bot", "text": closing}])
+        except RasaUnavailable:
+            return back(handover_id, "chat_unreachable")
+        service.resolve(session, handover, resolved_role or None)
+        service.audit(session, user, "resolve", handover)
+        session.commit()
+        return back(handover_id, "resolved")
+
+    # ---------------------------------------------------------------- admin
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit_log(request: Request, login: tuple = Depends(current),
+                  session: Session = Depends(db)) -> Response:
+        user = login[0]
+        if not user.is_admin or not user.school_id:
+            raise StarletteHTTPException(status_code=404)
+        rows = session.execute(
+            sa.select(AuditEntry, StaffUser.display_name)
+            .join(StaffUser, StaffUser.id == AuditEntry.user_id, isouter=True)
+            .where(AuditEntry.school_id == user.school_id)
+            .order_by(AuditEntry.at.desc()).limit(500)).all()
+        return render(request, "audit.html", user=user, session_row=login[1],
+                      school=schools.get(user.school_id), rows=rows)
+
+    return app
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths after login (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/inbox"
+    return target

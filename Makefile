@@ -9,9 +9,9 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
-        integration benchmark-nlu benchmark-safety retention clean
+        integration benchmark-nlu benchmark-safety retention db portal staff-demo clean
 
-## run: set up, train when needed, start Rasa + action server + web server, print the URLs
+## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
 run: full-spacy model
 	$(BIN)/wegwijs retention
 	$(BIN)/python -m wegwijs.serve
@@ -74,9 +74,22 @@ benchmark-nlu: spacy-model
 benchmark-safety: model
 	$(BIN)/python benchmarks/safety.py
 
-## retention: delete conversations past the retention period (WEGWIJS_RETENTION_DAYS, default 30)
+## retention: delete conversations past the retention period (WEGWIJS_RETENTION_DAYS, default 30) and
+## the content and transcript of handovers resolved long ago (WEGWIJS_HANDOVER_RETENTION_DAYS, default 30)
 retention: install
 	$(BIN)/wegwijs retention
+
+## db: bring our tables (handovers, staff, audit log) to the newest migration
+db: install
+	$(BIN)/wegwijs db upgrade
+
+## portal: only the staff portal (needs WEGWIJS_PORTAL_SECRET; `make run` starts everything)
+portal: db
+	$(BIN)/wegwijs portal
+
+## staff-demo: demo accounts for the example schools (passwords printed once)
+staff-demo: db
+	$(BIN)/wegwijs staff demo
 
 clean:
 	rm -rf models results var/log .pytest_cache

@@ -1,26 +1,34 @@
-"""Retention: delete conversations whose last message is older than the retention period.
+"""Retention: delete what we no longer need.
 
-Runs against Rasa's tracker store table ``events`` (SQLite or PostgreSQL). Used by
-``wegwijs retention`` (``make retention``), which ``make run`` also runs at start.
+- Conversations (Rasa's tracker store table ``events``) silent for more than the retention period,
+  except those with a handover that is not resolved yet.
+- Handovers resolved more than ``WEGWIJS_HANDOVER_RETENTION_DAYS`` ago: their content (question,
+  contact details, consent text, notes) and the transcript of their conversation. What remains is
+  a row without personal data (school, role, status, dates) for counts.
+
+Used by ``wegwijs retention`` (``make retention``), which ``make run`` also runs at start.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Optional
 
 import sqlalchemy as sa
 
-from wegwijs.tracker_store import prepare_sqlite_path
+from wegwijs.db.engine import make_engine
+from wegwijs.db.models import Handover, HandoverNote
+from wegwijs.transcripts import delete_conversations
 
 
 def purge_conversations(db_url: str, days: int, now: Optional[float] = None) -> int:
     """Delete every conversation silent for more than ``days``; return how many were removed."""
     if days < 1:
         raise ValueError("days must be at least 1")
-    prepare_sqlite_path(db_url)
-    engine = sa.create_engine(db_url, future=True)
+    engine = make_engine(db_url)
     try:
-        if not sa.inspect(engine).has_table("events"):
+        inspector = sa.inspect(engine)
+        if not inspector.has_table("events"):
             return 0
         events = sa.Table("events", sa.MetaData(), autoload_with=engine)
         cutoff = (now if now is not None else time.time()) - days * 86400
@@ -31,9 +39,51 @@ def purge_conversations(db_url: str, days: int, now: Optional[float] = None) -> 
         )
         with engine.begin() as conn:
             stale = [row.sender_id for row in conn.execute(last_seen)]
+            if inspector.has_table(Handover.__tablename__):
+                kept = {row[0] for row in conn.execute(
+                    sa.select(Handover.conversation_id).where(Handover.status != "resolved"))}
+                stale = [sender for sender in stale if sender not in kept]
             for start in range(0, len(stale), 500):
                 chunk = stale[start:start + 500]
                 conn.execute(sa.delete(events).where(events.c.sender_id.in_(chunk)))
         return len(stale)
+    finally:
+        engine.dispose()
+
+
+def purge_handovers(db_url: str, days: int, now: Optional[dt.datetime] = None) -> int:
+    """Remove content and transcript of handovers resolved more than ``days`` ago; return how many."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    engine = make_engine(db_url)
+    try:
+        if not sa.inspect(engine).has_table(Handover.__tablename__):
+            return 0
+        now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        cutoff = now - dt.timedelta(days=days)
+        with engine.begin() as conn:
+            due = conn.execute(
+                sa.select(Handover.id, Handover.conversation_id)
+                .where(Handover.status == "resolved", Handover.resolved_at < cutoff,
+                       Handover.purged_at.is_(None))).all()
+            if not due:
+                return 0
+            ids = [row.id for row in due]
+            # A conversation with a newer handover, open or resolved within the period, keeps its
+            # transcript until that one is due too.
+            open_conversations = {row[0] for row in conn.execute(
+                sa.select(Handover.conversation_id).where(sa.or_(
+                    Handover.status != "resolved", Handover.resolved_at >= cutoff)))}
+            conversations = sorted({row.conversation_id for row in due} - open_conversations)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                conn.execute(sa.delete(HandoverNote.__table__).where(
+                    HandoverNote.__table__.c.handover_id.in_(chunk)))
+                conn.execute(sa.update(Handover.__table__).where(Handover.__table__.c.id.in_(chunk))
+                             .values(question=None, contact_detail=None, consent_text=None,
+                                     child_class=None, purged_at=now))
+            if sa.inspect(conn).has_table("events"):
+                delete_conversations(conn, conversations)
+        return len(ids)
     finally:
         engine.dispose()

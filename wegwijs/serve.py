@@ -1,13 +1,19 @@
 """Start everything of the embedded setup on one machine and print the URLs (``make run``).
 
 Processes: the action server (127.0.0.1 only: it has no authentication), the Rasa server with the REST
-and socket.io channels, and a small web server for the privacy text and (later) the widget pages.
-Ctrl-C stops them all. Each process's output goes to ``var/log/<name>.log``.
+and socket.io channels and its HTTP API (JWT required), the staff portal, and a small web server for
+the privacy text and (later) the widget pages. Ctrl-C stops them all. Each process's output goes to
+``var/log/<name>.log``.
+
+Secrets: the portal secret and the secret that signs JWTs for Rasa's HTTP API come from ``WEGWIJS_PORTAL_SECRET`` and
+``WEGWIJS_RASA_JWT_SECRET``; when unset, random ones are made once and kept in ``var/secrets.env``
+(readable by the owner only). The example schools get demo accounts, listed in ``var/demo-logins.txt``.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -30,12 +36,77 @@ class Service:
     env: Dict[str, str]
 
 
+SECRETS_FILE = Path("var") / "secrets.env"
+DEMO_LOGINS_FILE = Path("var") / "demo-logins.txt"
+
+
+def _private_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def local_secrets(home: Path, env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The portal secret and Rasa's JWT secret: from the environment, else made once in var/secrets.env."""
+    env = dict(os.environ if env is None else env)
+    path = home / SECRETS_FILE
+    stored: Dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key and value:
+                stored[key.strip()] = value.strip()
+    changed = False
+    for key in ("WEGWIJS_PORTAL_SECRET", "WEGWIJS_RASA_JWT_SECRET"):
+        if env.get(key):
+            continue
+        if key not in stored:
+            stored[key] = secrets.token_urlsafe(48)
+            changed = True
+    if changed:
+        _private_write(path, "".join(f"{key}={value}\n" for key, value in stored.items()))
+    return {key: env.get(key) or stored[key] for key in ("WEGWIJS_PORTAL_SECRET", "WEGWIJS_RASA_JWT_SECRET")}
+
+
+def demo_logins(home: Path) -> str:
+    """Make the example schools' demo accounts when missing; the lines of var/demo-logins.txt."""
+    from wegwijs.db.engine import session_factory
+    from wegwijs.schools import SchoolRegistry
+    from wegwijs.settings import Settings
+    from wegwijs.staff import demo_accounts, format_logins
+
+    settings = Settings.from_env()
+    path = home / DEMO_LOGINS_FILE
+    with session_factory(settings.db_url)() as session, session.begin():
+        made = demo_accounts(session, SchoolRegistry.from_directory(settings.schools_dir))
+    if made:
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        _private_write(path, old + format_logins(made) + "\n")
+    return path.read_text(encoding="utf-8").rstrip() if path.exists() else ""
+
+
 def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port: int,
-             endpoints: Optional[Path] = None) -> List[Service]:
-    """The processes of the embedded setup."""
+             endpoints: Optional[Path] = None, portal_port: Optional[int] = None,
+             keys: Optional[Dict[str, str]] = None) -> List[Service]:
+    """The processes of the embedded setup (the portal when ``portal_port`` is given)."""
     env = rasa_env()
     env["SANIC_HOST"] = "127.0.0.1"
+    keys = keys or local_secrets(home)
     model = home / "models" / f"{MODEL_NAME}.tar.gz"
+    portal_env = dict(env, WEGWIJS_PORTAL_SECRET=keys["WEGWIJS_PORTAL_SECRET"],
+                      WEGWIJS_RASA_JWT_SECRET=keys["WEGWIJS_RASA_JWT_SECRET"],
+                      WEGWIJS_RASA_URL=f"http://127.0.0.1:{rasa_port}")
+    if portal_port:
+        portal_env.setdefault("WEGWIJS_PORTAL_URL", f"http://localhost:{portal_port}")
+        if host in ("127.0.0.1", "localhost"):
+            # plain http on this machine only; behind TLS keep the default (Secure cookies)
+            portal_env.setdefault("WEGWIJS_PORTAL_SECURE_COOKIES", "false")
+        env["WEGWIJS_PORTAL_URL"] = portal_env["WEGWIJS_PORTAL_URL"]
+    portal = [Service("portal",
+                      [sys.executable, "-m", "wegwijs.cli", "portal", "--host", host,
+                       "--port", str(portal_port)],
+                      f"http://127.0.0.1:{portal_port}/healthz", portal_env)] if portal_port else []
     return [
         Service("actions",
                 [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(actions_port)],
@@ -43,13 +114,15 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         Service("rasa",
                 [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port),
                  "--interface", host, "--endpoints", str(endpoints or home / "endpoints.yml"),
-                 "--credentials", str(home / "credentials.yml"), "--cors", "*"],
+                 "--credentials", str(home / "credentials.yml"), "--cors", "*",
+                 "--enable-api", "--jwt-secret", keys["WEGWIJS_RASA_JWT_SECRET"],
+                 "--jwt-method", "HS256"],
                 f"http://127.0.0.1:{rasa_port}/", env),
         Service("web",
                 [sys.executable, "-m", "http.server", str(web_port), "--bind", host,
                  "--directory", str(home / "widget")],
                 f"http://127.0.0.1:{web_port}/privacy.html", env),
-    ]
+    ] + portal
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> bool:
@@ -105,13 +178,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
+    parser.add_argument("--portal-port", type=int, default=int(os.environ.get("PORTAL_PORT", 8090)))
     args = parser.parse_args(argv)
     home = Path.cwd()
     # `kill`, docker stop and systemd send SIGTERM: stop the children too, as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    print("starting the action server, Rasa and the web server (this takes about a minute) …")
-    processes = start(home, services(home, args.host, args.rasa_port, args.actions_port, args.web_port),
-                      home / "var" / "log")
+    from wegwijs.db import migrate
+    from wegwijs.settings import Settings
+
+    migrate.upgrade(Settings.from_env().db_url)
+    logins = demo_logins(home)
+    print("starting the action server, Rasa, the portal and the web server (about a minute) …")
+    processes = start(home, services(home, args.host, args.rasa_port, args.actions_port, args.web_port,
+                                     portal_port=args.portal_port), home / "var" / "log")
     from wegwijs.schools import SchoolRegistry
     school = (SchoolRegistry.from_directory(home / "schools").ids() or ["<school id>"])[0]
     print(f"""
@@ -119,6 +198,9 @@ Wegwijs is running.
   Chat (REST):       http://localhost:{args.rasa_port}/webhooks/rest/webhook
   Chat (socket.io):  http://localhost:{args.rasa_port}/socket.io
   Privacy text:      http://localhost:{args.web_port}/privacy.html
+  Staff portal:      http://localhost:{args.portal_port}/login
+    demo logins (school, e-mail, password; also in var/demo-logins.txt):
+{logins}
   Action server:     http://127.0.0.1:{args.actions_port}/health
   Try: curl -s localhost:{args.rasa_port}/webhooks/rest/webhook \\
          -d '{{"sender":"t1","message":"hoi","metadata":{{"school_id":"{school}"}}}}'

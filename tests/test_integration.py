@@ -83,7 +83,12 @@ def stack(home, tmp_path_factory, monkeypatch_module):
     config = yaml.safe_load((home / "endpoints.yml").read_text())
     config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints.write_text(yaml.safe_dump(config))
-    specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints)
+    from wegwijs.db import migrate
+
+    migrate.upgrade(db_url)
+    keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex * 2, "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
+    specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,
+                           keys=keys)
     processes = serve.start(home, specs, tmp / "log", timeout=300)
     try:
         yield Chat(rasa_port), db_url

@@ -5,7 +5,8 @@ from wegwijs import cli, serve
 
 
 def test_action_server_is_bound_to_loopback_and_rasa_uses_our_files(home):
-    specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080)}
+    keys = {"WEGWIJS_PORTAL_SECRET": "x" * 40, "WEGWIJS_RASA_JWT_SECRET": "t"}
+    specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, keys=keys)}
     assert specs["actions"].env["SANIC_HOST"] == "127.0.0.1"
     assert specs["actions"].env["RASA_TELEMETRY_ENABLED"] == "false"
     rasa = specs["rasa"].command
@@ -28,3 +29,56 @@ def test_bad_setting_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setenv("WEGWIJS_RETENTION_DAYS", "veel")
     assert cli.main(["retention"]) == 2
     assert "WEGWIJS_RETENTION_DAYS" in capsys.readouterr().err
+
+
+def test_rasa_api_needs_a_jwt_and_the_portal_gets_its_secret(home):
+    keys = {"WEGWIJS_PORTAL_SECRET": "s" * 10 + "abcdefghijklmnopqrstuvwxyz", "WEGWIJS_RASA_JWT_SECRET": "tok123"}
+    specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, portal_port=8090,
+                                               keys=keys)}
+    rasa = specs["rasa"].command
+    assert "--enable-api" in rasa and rasa[rasa.index("--jwt-secret") + 1] == "tok123"
+    assert rasa[rasa.index("--jwt-method") + 1] == "HS256" and "--auth-token" not in rasa
+    portal = specs["portal"]
+    assert portal.env["WEGWIJS_RASA_JWT_SECRET"] == "tok123"
+    assert portal.env["WEGWIJS_PORTAL_SECRET"] == keys["WEGWIJS_PORTAL_SECRET"]
+    assert portal.env["WEGWIJS_RASA_URL"] == "http://127.0.0.1:5005"
+    assert portal.ready_url == "http://127.0.0.1:8090/healthz"
+    # the action server links mails to the portal
+    assert specs["actions"].env["WEGWIJS_PORTAL_URL"].endswith(":8090")
+
+
+def test_secrets_are_made_once_and_private(tmp_path):
+    first = serve.local_secrets(tmp_path, env={})
+    second = serve.local_secrets(tmp_path, env={})
+    assert first == second and len(first["WEGWIJS_PORTAL_SECRET"]) >= 32
+    assert (tmp_path / "var" / "secrets.env").stat().st_mode & 0o077 == 0
+    assert serve.local_secrets(tmp_path, env={"WEGWIJS_RASA_JWT_SECRET": "given"})["WEGWIJS_RASA_JWT_SECRET"] == "given"
+
+
+def test_db_command_upgrades_to_the_newest_revision(db_url, capsys):
+    assert cli.main(["db", "upgrade"]) == 0
+    assert "database revision: 0001" in capsys.readouterr().out
+
+
+def test_staff_add_refuses_a_short_password_and_an_unknown_school(db_url, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("kort\n"))
+    assert cli.main(["staff", "add", "--email", "a@b.example", "--school", "het-baken",
+                     "--password-stdin"]) == 2
+    assert "12 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("een-lang-wachtwoord\n"))
+    assert cli.main(["staff", "add", "--email", "a@b.example", "--school", "nergens",
+                     "--password-stdin"]) == 2
+    assert "unknown school" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("een-lang-wachtwoord\n"))
+    assert cli.main(["staff", "add", "--email", "a@b.example", "--school", "het-baken",
+                     "--roles", "zorgcoordinator", "--password-stdin"]) == 0
+    assert cli.main(["staff", "list"]) == 0
+    assert "a@b.example" in capsys.readouterr().out
+
+
+def test_portal_refuses_to_start_with_a_default_secret(db_url, monkeypatch, capsys):
+    monkeypatch.setenv("WEGWIJS_PORTAL_SECRET", "change-me")
+    assert cli.main(["portal", "--port", "1"]) == 2
+    assert "WEGWIJS_PORTAL_SECRET" in capsys.readouterr().err

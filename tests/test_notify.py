@@ -1,0 +1,120 @@
+"""The notification mail (wegwijs/handovers/notify.py) against a local aiosmtpd sink."""
+from __future__ import annotations
+
+import email
+import socket
+import time
+from email import policy
+from typing import List
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from wegwijs.db import migrate
+from wegwijs.db.engine import session_factory
+from wegwijs.handovers import service
+from wegwijs.handovers.notify import send_notification
+from wegwijs.settings import Settings
+
+QUESTION = ("Onze dochter Fleur van der Meulen durft sinds het incident in de fietsenstalling "
+            "niet meer alleen naar school te fietsen.")
+PORTAL_URL = "https://portaal.hetbaken.example/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every envelope."""
+
+    def __init__(self) -> None:
+        self.envelopes: List = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def sink():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield mailbox, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def handover(db_url):
+    """A stored handover whose question is a distinctive sentence."""
+    migrate.upgrade(db_url)
+    with session_factory(db_url)() as session, session.begin():
+        return service.create_handover(
+            session, school_id="het-baken", role="zorgcoordinator", conversation_id="conv-mail",
+            question=QUESTION, contact_method="email", contact_detail="ouder@voorbeeld.example",
+            consent_text="Mag ik dit delen? Ja.", child_class="1 vwo", urgency="urgent")
+
+
+def settings_for(db_url: str, home, **extra: str) -> Settings:
+    env = {"WEGWIJS_DB_URL": db_url, "WEGWIJS_SCHOOLS_DIR": str(home / "schools"),
+           "WEGWIJS_DATA_DIR": str(home / "data"), "WEGWIJS_PORTAL_URL": PORTAL_URL,
+           "WEGWIJS_SMTP_FROM": "wegwijs@hetbaken.example"}
+    env.update(extra)
+    return Settings.from_env(env)
+
+
+def test_mail_goes_to_the_role_with_a_link_and_without_the_question(sink, handover, db_url, home,
+                                                                    registry):
+    mailbox, port = sink
+    school = registry.get("het-baken")
+    address = school.contacts["zorgcoordinator"].email
+    assert address
+    settings = settings_for(db_url, home, WEGWIJS_SMTP_HOST="127.0.0.1", WEGWIJS_SMTP_PORT=str(port))
+    sent = send_notification(settings, address, "de zorgcoördinator", school.name,
+                             handover.public_id, handover.urgency)
+    assert sent is True
+    assert len(mailbox.envelopes) == 1
+    envelope = mailbox.envelopes[0]
+    assert envelope.rcpt_tos == [address]
+    assert envelope.mail_from == "wegwijs@hetbaken.example"
+    message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                       policy=policy.default)
+    assert message["To"] == address
+    assert message["Subject"].startswith("[Spoed] ")
+    assert school.name in message["Subject"]
+    body = message.get_body(("plain",)).get_content()
+    assert f"https://portaal.hetbaken.example/handovers/{handover.public_id}" in body
+    assert "/handovers//" not in body
+    # nothing the parent wrote, nor their contact details, in any decoded part or header
+    everything = body + "".join(f"{key}: {value}\n" for key, value in message.items())
+    for secret in (QUESTION, "Fleur", "fietsenstalling", "ouder@voorbeeld.example", "1 vwo"):
+        assert secret not in everything, secret
+        assert secret.encode() not in (envelope.original_content or envelope.content)
+
+
+def test_no_smtp_host_sends_nothing(sink, handover, db_url, home):
+    mailbox, port = sink
+    settings = settings_for(db_url, home, WEGWIJS_SMTP_PORT=str(port))
+    assert settings.smtp_host is None
+    assert send_notification(settings, "zorg@hetbaken.example", "de zorgcoördinator", "Het Baken",
+                             handover.public_id, "normal") is False
+    # nor without an address
+    with_host = settings_for(db_url, home, WEGWIJS_SMTP_HOST="127.0.0.1", WEGWIJS_SMTP_PORT=str(port))
+    assert send_notification(with_host, None, "de zorgcoördinator", "Het Baken",
+                             handover.public_id, "normal") is False
+    time.sleep(0.1)
+    assert mailbox.envelopes == []
+
+
+def test_an_unreachable_smtp_server_returns_false_without_raising(handover, db_url, home):
+    port = free_port()  # nothing listens here
+    settings = settings_for(db_url, home, WEGWIJS_SMTP_HOST="127.0.0.1", WEGWIJS_SMTP_PORT=str(port))
+    started = time.monotonic()
+    assert send_notification(settings, "zorg@hetbaken.example", "de zorgcoördinator", "Het Baken",
+                             handover.public_id, "urgent") is False
+    assert time.monotonic() - started < 10

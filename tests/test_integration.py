@@ -155,9 +155,20 @@ def test_not_understood_twice_offers_the_contact_person(stack):
     assert "Ruud Bakker" in second
 
 
-def test_talk_to_a_person_gives_contact_details(stack):
-    chat, _ = stack
-    assert "Jolanda Smit" in chat.reply_text(new_sender(), "ik wil met iemand praten", "de-kompas")
+def test_talk_to_a_person_starts_the_handover_and_stop_gives_contact_details(stack):
+    chat, db_url = stack
+    sender = new_sender()
+    first = chat.reply_text(sender, "ik wil met iemand praten", "de-kompas")
+    assert "De Kompas" in first and "Wat wil je vragen" in first
+    assert "stop" in first  # the parent is told how to stop
+    after = chat.reply_text(sender, "laat maar", "de-kompas")
+    assert "ik stuur niets door" in after
+    assert "info@dekompas.example" in after
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("select count(*) from wegwijs_handovers where conversation_id = :s"),
+                              {"s": sender}).scalar()
+    assert stored == 0
 
 
 def test_conversations_are_stored_in_sqlite(stack):

@@ -122,6 +122,18 @@ def _portal(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def _web(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from wegwijs.db import migrate
+    from wegwijs.web.app import create_app
+
+    migrate.upgrade(settings.db_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False,
+                proxy_headers=True, server_header=False)
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="wegwijs", description=__doc__)
@@ -153,6 +165,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     portal_parser = sub.add_parser("portal", help="run the staff portal (uvicorn)")
     portal_parser.add_argument("--host", default="127.0.0.1")
     portal_parser.add_argument("--port", type=int, default=8090)
+    web_parser = sub.add_parser("web", help="run the widget server: widget, demo school pages, widget API")
+    web_parser.add_argument("--host", default="127.0.0.1")
+    web_parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -171,6 +186,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _staff(settings, args)
     if args.command == "portal":
         return _portal(settings, args.host, args.port)
+    if args.command == "web":
+        return _web(settings, args.host, args.port)
     return _retention(settings, args.days, args.handover_days)
 
 

@@ -2,7 +2,7 @@
 
 Processes: the action server (127.0.0.1 only: it has no authentication), the Rasa server with the REST
 and socket.io channels and its HTTP API (JWT required), the staff portal, and a small web server for
-the privacy text and (later) the widget pages. Ctrl-C stops them all. Each process's output goes to
+the chat widget, its demo school pages and its API (``wegwijs web``). Ctrl-C stops them all. Each process's output goes to
 ``var/log/<name>.log``.
 
 Secrets: the portal secret and the secret that signs JWTs for Rasa's HTTP API come from ``WEGWIJS_PORTAL_SECRET`` and
@@ -103,6 +103,9 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
             # plain http on this machine only; behind TLS keep the default (Secure cookies)
             portal_env.setdefault("WEGWIJS_PORTAL_SECURE_COOKIES", "false")
         env["WEGWIJS_PORTAL_URL"] = portal_env["WEGWIJS_PORTAL_URL"]
+    web_env = dict(env)
+    web_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
+    web_env.setdefault("WEGWIJS_WIDGET_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")
     portal = [Service("portal",
                       [sys.executable, "-m", "wegwijs.cli", "portal", "--host", host,
                        "--port", str(portal_port)],
@@ -119,9 +122,8 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
                  "--jwt-method", "HS256"],
                 f"http://127.0.0.1:{rasa_port}/", env),
         Service("web",
-                [sys.executable, "-m", "http.server", str(web_port), "--bind", host,
-                 "--directory", str(home / "widget")],
-                f"http://127.0.0.1:{web_port}/privacy.html", env),
+                [sys.executable, "-m", "wegwijs.cli", "web", "--host", host, "--port", str(web_port)],
+                f"http://127.0.0.1:{web_port}/privacy.html", web_env),
     ] + portal
 
 
@@ -192,11 +194,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     processes = start(home, services(home, args.host, args.rasa_port, args.actions_port, args.web_port,
                                      portal_port=args.portal_port), home / "var" / "log")
     from wegwijs.schools import SchoolRegistry
-    school = (SchoolRegistry.from_directory(home / "schools").ids() or ["<school id>"])[0]
+    school_ids = SchoolRegistry.from_directory(home / "schools").ids()
+    school = (school_ids or ["<school id>"])[0]
+    demo_pages = "\n".join(f"    http://localhost:{args.web_port}/demo/{school_id}/" for school_id in school_ids)
     print(f"""
 Wegwijs is running.
   Chat (REST):       http://localhost:{args.rasa_port}/webhooks/rest/webhook
   Chat (socket.io):  http://localhost:{args.rasa_port}/socket.io
+  Demo school pages with the chat widget:
+{demo_pages}
   Privacy text:      http://localhost:{args.web_port}/privacy.html
   Staff portal:      http://localhost:{args.portal_port}/login
     demo logins (school, e-mail, password; also in var/demo-logins.txt):

@@ -12,6 +12,8 @@
 | WEGWIJS_PORTAL_URL | http://localhost:8090 | the staff portal as staff reach it (links in mails) |
 | WEGWIJS_PORTAL_SECRET | (none) | at least 32 random characters; the portal refuses to start without |
 | WEGWIJS_PORTAL_SECURE_COOKIES | true | false only for plain http on localhost (`make run` sets it) |
+| WEGWIJS_WIDGET_ORIGINS | (none) | extra web origins that may embed the widget (comma separated); the schools' websites always may |
+| WEGWIJS_PUBLIC_RASA_URL | http://localhost:5005 | Rasa as parents' browsers reach it (the demo pages' widget) |
 | WEGWIJS_RASA_URL | http://127.0.0.1:5005 | Rasa's HTTP API, for staff replies |
 | WEGWIJS_RASA_JWT_SECRET | (none) | signs the portal's JWTs for Rasa's HTTP API (`rasa run --jwt-secret`) |
 | WEGWIJS_SMTP_HOST / _PORT | (none) / 25 | mail server for notifications; none: no mail |
@@ -54,6 +56,8 @@ class Settings:
     smtp_user: Optional[str] = None
     smtp_password: Optional[str] = field(default=None, repr=False)
     smtp_starttls: bool = False
+    widget_origins: tuple = ()
+    public_rasa_url: str = "http://localhost:5005"
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -80,6 +84,9 @@ class Settings:
             smtp_user=env.get("WEGWIJS_SMTP_USER") or None,
             smtp_password=env.get("WEGWIJS_SMTP_PASSWORD") or None,
             smtp_starttls=_flag(env, "WEGWIJS_SMTP_STARTTLS", False),
+            widget_origins=tuple(origin.strip().rstrip("/") for origin in
+                                 (env.get("WEGWIJS_WIDGET_ORIGINS") or "").split(",") if origin.strip()),
+            public_rasa_url=env.get("WEGWIJS_PUBLIC_RASA_URL") or "http://localhost:5005",
         )
 
 

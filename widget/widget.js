@@ -1,0 +1,315 @@
+/*
+ * Wegwijs chat widget. One tag on the school website:
+ *   <script src="https://wegwijs.example/widget.js" data-school-id="het-baken"
+ *           data-server="https://chat.wegwijs.example" defer></script>
+ * Talks to Rasa's socket.io channel (session persistence) with socket.io-client 4 (vendor/), and to
+ * the widget server next to this file for the history, the handover status and erasing.
+ * Nothing is lost: every message gets a client id and waits in localStorage until the server has
+ * acknowledged it; after a lost connection the queue is sent again (the server skips ids it has seen).
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__wegwijsLoaded) { return; }
+  window.__wegwijsLoaded = true;
+  var school = script.getAttribute("data-school-id") || "";
+  var base = new URL(".", script.src).href;
+  var server = script.getAttribute("data-server") || (location.protocol + "//" + location.hostname + ":5005");
+  var key = "wegwijs:" + school + ":";
+  var ACK_TIMEOUT = 30000;
+  var T = {
+    open: "Chat met Wegwijs", close: "Chat sluiten", title: "Wegwijs",
+    subtitle: "Digitale assistent, geen mens",
+    disclosureShort: "Ik ben Wegwijs, een computerprogramma.",
+    disclosure: "Ik geef uitleg over hulp en zorg via school. " +
+      "Je gesprek wordt bewaard (30 dagen na het laatste bericht). School leest het alleen als jij daar " +
+      "toestemming voor geeft. Schrijf liever geen namen of adressen.",
+    privacy: "Lees meer over privacy", input: "Typ je vraag", send: "Versturen",
+    erase: "Gesprek verwijderen", eraseAsk: "Wil je dit hele gesprek verwijderen? Ook een vraag die je " +
+      "naar school hebt gestuurd, wordt verwijderd.", eraseYes: "Ja, verwijderen", eraseNo: "Annuleren",
+    erased: "Het gesprek is verwijderd. Je kunt opnieuw beginnen.",
+    eraseFailed: "Verwijderen is niet gelukt. Probeer het zo nog een keer.",
+    connecting: "Verbinden…", online: "", offline: "Geen verbinding. Je berichten worden verstuurd zodra " +
+      "er weer verbinding is.", waiting: "wacht op verbinding", typing: "Wegwijs typt…",
+    serverError: "Er ging iets mis bij de server. Je bericht is bewaard en wordt opnieuw verstuurd.",
+    you: "Jij", bot: "Wegwijs", historyFailed: "Het eerdere gesprek kon niet worden geladen."
+  };
+
+  // ---------------------------------------------------------------- state
+  function store(name, value) {
+    try {
+      if (value === undefined) { return JSON.parse(localStorage.getItem(key + name)); }
+      localStorage.setItem(key + name, JSON.stringify(value));
+    } catch (e) { return null; }
+    return value;
+  }
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  var session = store("session") || store("session", randomId());
+  var queue = store("queue") || [];
+  var socket = null, confirmed = false, sending = false;
+
+  // ---------------------------------------------------------------- DOM
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") { node.textContent = attrs[name]; } else { node.setAttribute(name, attrs[name]); }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+  var css = el("link", { rel: "stylesheet", href: base + "widget.css" });
+  document.head.appendChild(css);
+  var root = el("div", { "class": "wegwijs", "data-wegwijs": "" });
+  var launcher = el("button", { type: "button", "class": "ww-launcher", "aria-expanded": "false",
+    "aria-controls": "wegwijs-panel", text: T.open });
+  var status = el("p", { "class": "ww-status", role: "status", "aria-live": "polite" });
+  var handover = el("p", { "class": "ww-handover", role: "status", "aria-live": "polite", hidden: "" });
+  var log = el("div", { "class": "ww-log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
+    "aria-label": "Berichten", tabindex: "0" });
+  var typing = el("p", { "class": "ww-typing", hidden: "", text: T.typing });
+  var input = el("textarea", { id: "wegwijs-input", rows: "2", maxlength: "2000", "aria-label": T.input,
+    placeholder: T.input, autocomplete: "off" });
+  var sendButton = el("button", { type: "submit", "class": "ww-send", text: T.send });
+  var form = el("form", { "class": "ww-form" }, [input, sendButton]);
+  var eraseButton = el("button", { type: "button", "class": "ww-erase", text: T.erase });
+  var closeButton = el("button", { type: "button", "class": "ww-close", "aria-label": T.close, text: "×" });
+  var confirmBox = el("div", { "class": "ww-confirm", role: "alertdialog", "aria-labelledby": "wegwijs-erase-q",
+    hidden: "" }, [
+    el("p", { id: "wegwijs-erase-q", text: T.eraseAsk }),
+    el("button", { type: "button", "class": "ww-erase-yes", text: T.eraseYes }),
+    el("button", { type: "button", "class": "ww-erase-no", text: T.eraseNo })
+  ]);
+  var privacyLink = el("a", { href: base + "privacy.html", target: "_blank", rel: "noopener", text: T.privacy });
+  var disclosure = el("div", { "class": "ww-disclosure" }, [
+    el("p", {}, [el("strong", { text: T.disclosureShort }), document.createTextNode(" "),
+      el("span", { "class": "ww-disclosure-more", text: T.disclosure })]), privacyLink]);
+  var panel = el("section", { id: "wegwijs-panel", "class": "ww-panel", role: "dialog",
+    "aria-labelledby": "wegwijs-title", hidden: "" }, [
+    el("header", { "class": "ww-header" }, [
+      el("div", {}, [el("h2", { id: "wegwijs-title", text: T.title }),
+        el("p", { "class": "ww-subtitle", text: T.subtitle })]),
+      eraseButton, closeButton
+    ]),
+    confirmBox, disclosure, handover, log, typing, status, form
+  ]);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+  document.body.appendChild(root);
+
+  function linkify(text) {
+    var fragment = document.createDocumentFragment();
+    var pattern = /https?:\/\/[^\s<>"')]+/g, last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      var url = match[0].replace(/[.,;:]+$/, "");
+      fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      fragment.appendChild(el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: url }));
+      last = match.index + url.length;
+    }
+    fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+  function clearButtons() {
+    Array.prototype.forEach.call(log.querySelectorAll(".ww-buttons"), function (node) { node.remove(); });
+  }
+  function addMessage(message) {
+    var who = message.from === "parent" ? T.you : message.staff
+      ? message.staff.name + " · " + message.staff.role : T.bot;
+    var text = message.text || "";
+    if (message.staff) { text = text.replace(message.staff.name + " (" + message.staff.role + "): ", ""); }
+    var body = el("p", { "class": "ww-text" });
+    body.appendChild(linkify(text));
+    var item = el("div", { "class": "ww-msg ww-from-" + message.from }, [
+      el("span", { "class": "ww-who", text: who }), body]);
+    if (message.pending) {
+      item.setAttribute("data-pending", message.pending);
+      item.appendChild(el("span", { "class": "ww-pending", text: T.waiting }));
+    }
+    if (message.buttons && message.buttons.length) {
+      clearButtons();
+      var group = el("div", { "class": "ww-buttons", role: "group", "aria-label": "Antwoordknoppen" });
+      message.buttons.forEach(function (button) {
+        var b = el("button", { type: "button", text: button.title });
+        b.addEventListener("click", function () { submit(button.title, button.payload); input.focus(); });
+        group.appendChild(b);
+      });
+      item.appendChild(group);
+    }
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    disclosure.classList.add("ww-compact");  // the full text was shown before the first message
+    return item;
+  }
+  function setStatus(text) { status.textContent = text; }
+
+  // ---------------------------------------------------------------- sending
+  function submit(text, payload) {
+    text = (text || "").trim();
+    if (!text) { return; }
+    clearButtons();
+    var message = { id: randomId(), text: text, payload: payload || text };
+    queue.push(message);
+    store("queue", queue);
+    addMessage({ from: "parent", text: text, pending: message.id });
+    flush();
+  }
+  function markSent(id) {
+    var item = log.querySelector('[data-pending="' + id + '"]');
+    if (item) {
+      item.removeAttribute("data-pending");
+      var pending = item.querySelector(".ww-pending");
+      if (pending) { pending.remove(); }
+    }
+  }
+  function flush() {
+    if (!socket || !socket.connected || !confirmed || sending || !queue.length) { return; }
+    sending = true;
+    typing.hidden = false;
+    var message = queue[0];
+    socket.timeout(ACK_TIMEOUT).emit("user_uttered", {
+      message: message.payload, session_id: session,
+      metadata: { school_id: school, client_message_id: message.id }
+    }, function (err) {
+      sending = false;
+      typing.hidden = true;
+      if (err) {
+        if (socket.connected) { setStatus(T.serverError); setTimeout(flush, 3000); }
+        return;
+      }
+      queue.shift();
+      store("queue", queue);
+      markSent(message.id);
+      refreshStatus();
+      flush();
+    });
+  }
+
+  // ---------------------------------------------------------------- server
+  function api(path, options) {
+    return fetch(base + "api/conversations/" + session + path, options).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    });
+  }
+  function refreshStatus() {
+    api("/status").then(function (data) {
+      if (data.handover) { handover.textContent = data.handover.text; handover.hidden = false; }
+      else { handover.hidden = true; handover.textContent = ""; }
+    }).catch(function () { /* the status is extra; the chat goes on without it */ });
+  }
+  function loadHistory() {
+    return api("/messages").then(function (data) {
+      log.textContent = "";
+      data.messages.forEach(addMessage);
+    }).catch(function () { setStatus(T.historyFailed); }).then(function () {
+      queue.forEach(function (message) {
+        addMessage({ from: "parent", text: message.text, pending: message.id });
+      });
+    });
+  }
+  function connect() {
+    if (socket) { return; }
+    setStatus(T.connecting);
+    socket = window.io(server, { path: "/socket.io", transports: ["websocket", "polling"] });
+    socket.on("connect", function () {
+      confirmed = false;
+      socket.emit("session_request", { session_id: session });
+    });
+    socket.on("session_confirm", function () {
+      confirmed = true;
+      if ([T.connecting, T.offline, T.serverError].indexOf(status.textContent) >= 0) { setStatus(T.online); }
+      flush();
+    });
+    socket.on("bot_uttered", function (data) {
+      typing.hidden = !sending;
+      addMessage({ from: data.staff ? "staff" : "bot", text: data.text || "", staff: data.staff,
+        buttons: (data.quick_replies || data.buttons || []).map(function (b) {
+          return { title: b.title, payload: b.payload };
+        }) });
+      refreshStatus();
+    });
+    socket.on("disconnect", function () { confirmed = false; sending = false; typing.hidden = true;
+      setStatus(T.offline); });
+    socket.on("connect_error", function () { setStatus(T.offline); });
+  }
+  function erase() {
+    api("/erase", { method: "POST" }).then(function () {
+      queue = [];
+      store("queue", queue);
+      session = store("session", randomId());
+      log.textContent = "";
+      disclosure.classList.remove("ww-compact");
+      handover.hidden = true;
+      confirmBox.hidden = true;
+      setStatus(T.erased);
+      if (socket && socket.connected) { socket.emit("session_request", { session_id: session }); }
+      input.focus();
+    }).catch(function () {
+      confirmBox.hidden = true;
+      setStatus(T.eraseFailed);
+      eraseButton.focus();
+    });
+  }
+
+  // ---------------------------------------------------------------- open, close, keys
+  var started = false;
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.hidden = true;
+    store("open", true);
+    if (!started) {
+      started = true;
+      loadVendor(function () { loadHistory().then(function () { connect(); refreshStatus(); }); });
+    }
+    input.focus();
+  }
+  function close() {
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    store("open", false);
+    launcher.focus();
+  }
+  function loadVendor(done) {
+    if (window.io) { done(); return; }
+    var tag = el("script", { src: base + "vendor/socket.io.min.js" });
+    tag.onload = done;
+    tag.onerror = function () { setStatus(T.offline); };
+    document.head.appendChild(tag);
+  }
+  launcher.addEventListener("click", open);
+  closeButton.addEventListener("click", close);
+  eraseButton.addEventListener("click", function () {
+    confirmBox.hidden = false;
+    confirmBox.querySelector(".ww-erase-no").focus();
+  });
+  confirmBox.querySelector(".ww-erase-yes").addEventListener("click", erase);
+  confirmBox.querySelector(".ww-erase-no").addEventListener("click", function () {
+    confirmBox.hidden = true;
+    eraseButton.focus();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !panel.hidden) {
+      if (!confirmBox.hidden) { confirmBox.hidden = true; eraseButton.focus(); } else { close(); }
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit(input.value);
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
+    }
+  });
+  window.addEventListener("online", function () { if (socket && !socket.connected) { socket.connect(); } });
+  setInterval(function () { if (!panel.hidden && started) { refreshStatus(); } }, 20000);
+  if (store("open")) { open(); }
+})();

@@ -63,8 +63,16 @@ stories: model
 nlu-test: model
 	$(BIN)/python -m wegwijs.evaluation --model models/wegwijs.tar.gz --floor 0.85
 
-integration: model
+integration: model tests/.cache/axe.min.js
 	$(BIN)/pytest -m "model or integration"
+
+## axe-core for the accessibility test (npm registry; not committed)
+AXE_VERSION := 4.10.3
+tests/.cache/axe.min.js:
+	mkdir -p tests/.cache/npm
+	cd tests/.cache/npm && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js && mv package/axe.min.js ../axe.min.js
+	rm -rf tests/.cache/npm
 
 ## benchmark-nlu: Rasa's default pipeline against ours on the held-out set (prints a table)
 benchmark-nlu: spacy-model

@@ -1,0 +1,157 @@
+"""The widget server (history, handover status, erase, demo pages, CORS) and our socket.io channel."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from wegwijs.channels import SeenMessages, WegwijsSocketIOOutput, client_message_id
+from wegwijs.db import migrate
+from wegwijs.db.engine import session_factory
+from wegwijs.db.models import Handover, HandoverNote
+from wegwijs.handovers import service
+from wegwijs.settings import Settings
+from wegwijs.web.app import create_app
+
+CONVERSATION = "a" * 32
+
+
+@pytest.fixture
+def web(db_url, home, monkeypatch):
+    monkeypatch.setenv("WEGWIJS_WIDGET_ORIGINS", "https://andere-school.example")
+    migrate.upgrade(db_url)
+    engine = sa.create_engine(db_url, future=True)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "create table if not exists events (id integer primary key, sender_id text, type_name text,"
+            " timestamp real, intent_name text, action_name text, data text)"))
+    settings = Settings.from_env()
+    return TestClient(create_app(settings)), engine, db_url
+
+
+def add_event(engine, sender, kind, text, **extra):
+    data = {"event": kind, "text": text, "timestamp": time.time(), **extra}
+    with engine.begin() as connection:
+        connection.execute(sa.text("insert into events (sender_id, type_name, timestamp, data) "
+                                   "values (:s, :t, :ts, :d)"),
+                           {"s": sender, "t": kind, "ts": time.time(), "d": json.dumps(data)})
+
+
+def test_history_has_parent_bot_and_staff_messages_and_only_the_last_buttons(web):
+    client, engine, _ = web
+    add_event(engine, CONVERSATION, "user", "/talk_to_human")
+    add_event(engine, CONVERSATION, "bot", "Eerste deel.\n\nTweede deel.",
+              data={"buttons": [{"title": "Oud", "payload": "/deny"}]})
+    add_event(engine, CONVERSATION, "user", "<b>vraag</b>")
+    add_event(engine, CONVERSATION, "bot", "Sanne Visser (zorgcoördinator): Ik bel je.",
+              metadata={"wegwijs_staff": {"name": "Sanne Visser", "role": "zorgcoördinator"}})
+    add_event(engine, CONVERSATION, "bot", "Nog iets?", data={"buttons": [{"title": "Ja", "payload": "/affirm"}]})
+    add_event(engine, "b" * 32, "user", "van een ander gesprek")
+    messages = client.get(f"/api/conversations/{CONVERSATION}/messages").json()["messages"]
+    assert [m["from"] for m in messages] == ["parent", "bot", "bot", "parent", "staff", "bot"]
+    assert messages[0]["text"] == "Met iemand praten (knop)"
+    assert messages[3]["text"] == "<b>vraag</b>"  # JSON; the widget shows it as text
+    assert messages[4]["staff"] == {"name": "Sanne Visser", "role": "zorgcoördinator"}
+    assert [m.get("buttons") for m in messages].count(None) == 5
+    assert messages[-1]["buttons"] == [{"title": "Ja", "payload": "/affirm"}]
+    assert "van een ander gesprek" not in json.dumps(messages)
+
+
+@pytest.mark.parametrize("bad", ["kort", "a" * 65, "abc$def" * 4, "..%2F..%2Fetc"])
+def test_odd_conversation_ids_are_refused(web, bad):
+    client, _, _ = web
+    assert client.get(f"/api/conversations/{bad}/messages").status_code == 404
+    assert client.post(f"/api/conversations/{bad}/erase").status_code in (404, 405)  # never erased
+
+
+def test_erase_deletes_events_and_handover_content(web):
+    client, engine, db_url = web
+    add_event(engine, CONVERSATION, "user", "mijn zoon wordt gepest")
+    add_event(engine, "c" * 32, "user", "blijft staan")
+    with session_factory(db_url)() as session, session.begin():
+        handover = service.create_handover(
+            session, school_id="het-baken", role="zorgcoordinator", conversation_id=CONVERSATION,
+            question="mijn zoon wordt gepest", contact_method="phone", contact_detail="0612345678",
+            consent_text="toestemming")
+        session.add(HandoverNote(handover_id=handover.id, text="bellen"))
+    response = client.post(f"/api/conversations/{CONVERSATION}/erase")
+    assert response.json() == {"erased": True, "events_deleted": 1, "handovers_erased": 1}
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from events where sender_id = :s"),
+                                  {"s": CONVERSATION}).scalar() == 0
+        assert connection.execute(sa.text("select count(*) from events")).scalar() == 1
+        row = connection.execute(sa.select(Handover.question, Handover.contact_detail, Handover.status,
+                                           Handover.purged_at)).one()
+        assert row.question is None and row.contact_detail is None and row.status == "resolved"
+        assert row.purged_at is not None
+        assert connection.execute(sa.select(sa.func.count()).select_from(HandoverNote)).scalar() == 0
+    assert client.get(f"/api/conversations/{CONVERSATION}/messages").json() == {"messages": []}
+    assert client.get(f"/api/conversations/{CONVERSATION}/status").json() == {"handover": None}
+
+
+def test_status_names_the_role_and_follows_the_handover(web):
+    client, _, db_url = web
+    assert client.get(f"/api/conversations/{CONVERSATION}/status").json() == {"handover": None}
+    with session_factory(db_url)() as session, session.begin():
+        service.create_handover(session, school_id="het-baken", role="zorgcoordinator",
+                                conversation_id=CONVERSATION, question="vraag", contact_method="chat",
+                                consent_text="ok")
+    status = client.get(f"/api/conversations/{CONVERSATION}/status").json()["handover"]
+    assert status["status"] == "new"
+    assert status["text"] == "Je vraag ligt bij de zorgcoördinator (Sanne Visser). Die heeft hem nog niet gelezen."
+
+
+def test_demo_pages_embed_the_widget_with_the_school_id(web):
+    client, _, _ = web
+    page = client.get("/demo/de-regenboog/")
+    assert page.status_code == 200
+    assert 'data-school-id="de-regenboog"' in page.text and 'src="/widget.js"' in page.text
+    assert client.get("/demo/bestaat-niet/").status_code == 404
+    index = client.get("/demo/").text
+    assert all(f"/demo/{school}/" in index for school in ("de-regenboog", "het-baken", "de-kompas"))
+    assert client.get("/widget.js").status_code == 200
+    assert client.get("/vendor/socket.io.min.js").status_code == 200
+    assert "Privacy" in client.get("/privacy.html").text
+
+
+def test_cors_allows_school_websites_and_configured_origins_only(web):
+    client, _, _ = web
+    url = f"/api/conversations/{CONVERSATION}/messages"
+    for origin in ("https://www.hetbaken.example", "https://andere-school.example"):
+        assert client.get(url, headers={"Origin": origin}).headers.get(
+            "access-control-allow-origin") == origin
+    assert "access-control-allow-origin" not in client.get(url, headers={"Origin": "https://evil.example"}).headers
+
+
+def test_seen_messages_are_bounded_and_per_conversation():
+    seen = SeenMessages(size=3)
+    assert seen.first_time("a", "1") and not seen.first_time("a", "1")
+    assert seen.first_time("b", "1")  # another conversation
+    seen.first_time("a", "2"), seen.first_time("a", "3"), seen.first_time("a", "4")
+    assert seen.first_time("b", "1")  # forgotten: the oldest fell out
+
+
+def test_client_message_id_is_taken_only_when_sensible():
+    assert client_message_id({"client_message_id": "abc"}) == "abc"
+    assert client_message_id({"client_message_id": 5}) is None
+    assert client_message_id({"client_message_id": "x" * 101}) is None
+    assert client_message_id(None) is None and client_message_id("tekst") is None
+
+
+def test_staff_messages_reach_the_socket_with_name_and_role():
+    sent = []
+
+    class FakeSio:
+        async def emit(self, event, data, room=None):
+            sent.append((event, data, room))
+
+    output = WegwijsSocketIOOutput(FakeSio(), "bot_uttered")
+    staff = {"name": "Sanne Visser", "role": "zorgcoördinator"}
+    asyncio.run(output.send_response("room-1", {"text": "Sanne Visser (zorgcoördinator): Hoi", "wegwijs_staff": staff}))
+    asyncio.run(output.send_response("room-1", {"text": "Gewoon de bot"}))
+    assert sent[0] == ("bot_uttered", {"text": "Sanne Visser (zorgcoördinator): Hoi", "staff": staff}, "room-1")
+    assert sent[1] == ("bot_uttered", {"text": "Gewoon de bot"}, "room-1")

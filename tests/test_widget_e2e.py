@@ -1,0 +1,302 @@
+"""The parent's chat widget in a real browser (Playwright driving Debian's chromium), against real
+processes: Rasa (our socket.io channel), the action server, the widget server and SQLite.
+
+A whole conversation on a demo school page; a reload keeps it; messages typed offline are sent once on
+reconnect; "Gesprek verwijderen" removes the data from the database; keyboard only; axe-core finds no
+serious or critical problems; a staff message shows name and role; screenshots at 320 px and desktop
+width are saved in results/.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from wegwijs import serve
+from wegwijs.training import model_path
+
+pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.timeout(900)]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AXE = Path(__file__).parent / ".cache" / "axe.min.js"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(home, tmp_path_factory):
+    if not model_path(home).exists():
+        pytest.fail("no trained model: run `make model` first")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
+    from wegwijs.db import migrate
+
+    tmp = tmp_path_factory.mktemp("widget")
+    db_url = f"sqlite:///{tmp / 'wegwijs.db'}"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("WEGWIJS_DB_URL", db_url)
+    patch.delenv("WEGWIJS_SMTP_HOST", raising=False)
+    migrate.upgrade(db_url)
+    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    patch.setenv("WEGWIJS_PUBLIC_RASA_URL", f"http://127.0.0.1:{rasa_port}")
+    endpoints = tmp / "endpoints.yml"
+    config = yaml.safe_load((home / "endpoints.yml").read_text())
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints.write_text(yaml.safe_dump(config))
+    keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex * 2, "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
+    specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,
+                           keys=keys)
+    processes = serve.start(home, specs, tmp / "log", timeout=300)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield {"web": f"http://127.0.0.1:{web_port}", "rasa": f"http://127.0.0.1:{rasa_port}",
+               "db": sa.create_engine(db_url, future=True), "browser": browser, "keys": keys}
+    finally:
+        browser.close()
+        playwright.stop()
+        serve.stop(processes)
+        patch.undo()
+
+
+def open_chat(site, school="het-baken", width=1280, height=900):
+    context = site["browser"].new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{site['web']}/demo/{school}/")
+    page.click(".ww-launcher")
+    page.wait_for_selector(".ww-panel:not([hidden])")
+    return context, page
+
+
+def send(page, text):
+    page.fill("#wegwijs-input", text)
+    page.keyboard.press("Enter")
+
+
+def bot_count(page) -> int:
+    return page.locator(".ww-from-bot, .ww-from-staff").count()
+
+
+def wait_for_reply(page, before: int, pattern: str = "", timeout: float = 60000):
+    page.wait_for_function(
+        "([n, p]) => { const m = document.querySelectorAll('.ww-from-bot, .ww-from-staff');"
+        " return m.length > n && (!p || Array.from(m).slice(n).some(e => e.textContent.includes(p))); }",
+        arg=[before, pattern], timeout=timeout)
+
+
+def wait_sent(page) -> None:
+    """Until the server acknowledged every message (it does so after storing it)."""
+    page.wait_for_function("document.querySelectorAll('[data-pending]').length === 0", timeout=60000)
+
+
+def session_id(page) -> str:
+    return json.loads(page.evaluate("localStorage.getItem('wegwijs:het-baken:session')"))
+
+
+def user_texts(site, conversation_id):
+    with site["db"].connect() as connection:
+        rows = connection.execute(sa.text(
+            "select data from events where sender_id = :s and type_name = 'user' order by id"),
+            {"s": conversation_id}).all()
+    return [json.loads(row[0])["text"] for row in rows]
+
+
+def test_a_whole_conversation_with_sources_buttons_and_a_reload(site, home):
+    context, page = open_chat(site)
+    try:
+        disclosure = page.inner_text(".ww-disclosure")
+        assert "computerprogramma" in disclosure and "30 dagen" in disclosure
+        assert page.get_attribute(".ww-disclosure a", "href").endswith("/privacy.html")
+        assert page.evaluate("document.activeElement.id") == "wegwijs-input"
+        before = bot_count(page)
+        send(page, "wie is de zorgcoordinator")
+        wait_for_reply(page, before, "Sanne Visser")
+        page.wait_for_selector(".ww-buttons button")  # the last part of the answer carries them
+        links = page.locator(".ww-from-bot a[href^='https://']")
+        assert links.count() >= 1  # the source of the answer is a link
+        assert page.locator(".ww-buttons button").count() >= 1
+        before = bot_count(page)
+        page.locator(".ww-buttons button", has_text="Meer weten").first.click()
+        wait_for_reply(page, before)
+        wait_sent(page)
+        page.wait_for_timeout(500)
+        texts = page.inner_text(".ww-log")
+        page.reload()
+        page.wait_for_selector(".ww-panel:not([hidden])")  # stays open
+        page.wait_for_function("document.querySelectorAll('.ww-msg').length > 3")
+        assert "wie is de zorgcoordinator" in page.inner_text(".ww-log")
+        assert "Sanne Visser" in page.inner_text(".ww-log")
+        assert len(page.inner_text(".ww-log")) >= len(texts) * 0.9
+        (home / "results").mkdir(exist_ok=True)
+        page.screenshot(path=str(home / "results" / "widget-desktop.png"))
+    finally:
+        context.close()
+
+
+def test_messages_typed_offline_are_sent_once_on_reconnect(site):
+    context, page = open_chat(site)
+    try:
+        before = bot_count(page)
+        send(page, "hoi")
+        wait_for_reply(page, before)
+        conversation = session_id(page)
+        context.set_offline(True)
+        page.wait_for_function("document.querySelector('.ww-status').textContent.includes('Geen verbinding')",
+                               timeout=30000)
+        send(page, "wat is een opp")
+        send(page, "en wie is de mentor")
+        assert page.locator("[data-pending]").count() == 2
+        assert "wacht op verbinding" in page.inner_text(".ww-log")
+        before = bot_count(page)
+        context.set_offline(False)
+        wait_sent(page)
+        wait_for_reply(page, before)
+        texts = user_texts(site, conversation)
+        assert texts.count("wat is een opp") == 1
+        assert texts.count("en wie is de mentor") == 1
+        assert texts.index("wat is een opp") < texts.index("en wie is de mentor")
+    finally:
+        context.close()
+
+
+def test_the_server_processes_a_repeated_message_id_once(site):
+    import queue
+
+    import socketio
+
+    conversation = uuid.uuid4().hex
+    client = socketio.Client(reconnection=False)
+    confirmed = queue.Queue()
+    client.on("session_confirm", lambda data: confirmed.put(data))
+    client.connect(site["rasa"], socketio_path="/socket.io", transports=["websocket"], wait_timeout=30)
+    try:
+        client.emit("session_request", {"session_id": conversation})
+        confirmed.get(timeout=30)
+        body = {"message": "wat doet de jeugdarts", "session_id": conversation,
+                "metadata": {"school_id": "het-baken", "client_message_id": "m-1"}}
+        client.call("user_uttered", body, timeout=60)
+        client.call("user_uttered", body, timeout=60)  # a resend after a lost acknowledgement
+        body["metadata"]["client_message_id"] = "m-2"
+        client.call("user_uttered", body, timeout=60)  # the same words again, on purpose
+    finally:
+        client.disconnect()
+    assert user_texts(site, conversation).count("wat doet de jeugdarts") == 2
+
+
+def test_erase_removes_the_conversation_from_the_database(site):
+    context, page = open_chat(site)
+    try:
+        before = bot_count(page)
+        send(page, "mijn kind wordt gepest")
+        wait_for_reply(page, before)
+        wait_sent(page)
+        conversation = session_id(page)
+        assert user_texts(site, conversation)
+        page.click(".ww-erase")
+        assert page.evaluate("document.activeElement.className") == "ww-erase-no"
+        page.click(".ww-erase-yes")
+        page.wait_for_function("document.querySelector('.ww-status').textContent.includes('verwijderd')")
+        assert page.locator(".ww-msg").count() == 0
+        assert user_texts(site, conversation) == []
+        with site["db"].connect() as connection:
+            left = connection.execute(sa.text("select count(*) from events where sender_id = :s"),
+                                      {"s": conversation}).scalar()
+        assert left == 0
+        assert session_id(page) != conversation  # a clean start
+    finally:
+        context.close()
+
+
+def test_keyboard_only(site):
+    context = site["browser"].new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{site['web']}/demo/de-regenboog/")
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.className") == "ww-launcher":
+                break
+        assert page.evaluate("document.activeElement.className") == "ww-launcher"
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".ww-panel:not([hidden])")
+        assert page.evaluate("document.activeElement.id") == "wegwijs-input"
+        before = bot_count(page)
+        page.keyboard.type("wie is de intern begeleider")
+        page.keyboard.press("Enter")
+        wait_for_reply(page, before, "Marieke de Vries")
+        page.wait_for_selector(".ww-buttons button")
+        # the answer's buttons are reachable with Tab and work with Enter
+        focused = ""
+        for _ in range(30):
+            page.keyboard.press("Shift+Tab")
+            focused = page.evaluate("document.activeElement.closest('.ww-buttons') ? "
+                                    "document.activeElement.textContent : ''")
+            if focused:
+                break
+        assert focused
+        before = bot_count(page)
+        page.keyboard.press("Enter")
+        wait_for_reply(page, before)
+        page.keyboard.press("Escape")
+        assert page.locator(".ww-panel").is_hidden()
+        assert page.evaluate("document.activeElement.className") == "ww-launcher"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_axe_finds_no_serious_problems_and_screenshots(site, home, width):
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` fetches axe-core with npm")
+    context, page = open_chat(site, "de-kompas", width=width, height=720)
+    try:
+        before = bot_count(page)
+        send(page, "wat is een ontwikkelingsperspectief")
+        wait_for_reply(page, before)
+        wait_sent(page)
+        page.wait_for_selector(".ww-buttons button")
+        page.wait_for_timeout(1000)  # the last message's fade-in (0.15 s) is over
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: "
+                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == []
+        # nothing wider than the screen at 320 px
+        assert page.evaluate("document.querySelector('.ww-panel').getBoundingClientRect().width") <= width
+        (home / "results").mkdir(exist_ok=True)
+        page.screenshot(path=str(home / "results" / f"widget-{width}.png"))
+    finally:
+        context.close()
+
+
+def test_a_staff_message_shows_name_and_role(site):
+    from wegwijs.handovers.live import RasaClient
+
+    context, page = open_chat(site)
+    try:
+        before = bot_count(page)
+        send(page, "hallo")
+        wait_for_reply(page, before)
+        before = bot_count(page)
+        RasaClient(site["rasa"], site["keys"]["WEGWIJS_RASA_JWT_SECRET"]).say(
+            session_id(page), "Ik bel je morgen even.", "Sanne Visser", "zorgcoördinator")
+        wait_for_reply(page, before, "Ik bel je morgen even.")
+        staff = page.locator(".ww-from-staff").last
+        assert "Sanne Visser · zorgcoördinator" in staff.inner_text()
+    finally:
+        context.close()

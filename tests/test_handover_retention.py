@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import pytest
 import sqlalchemy as sa

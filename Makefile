@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
-        integration benchmark-nlu benchmark-safety retention db portal staff-demo clean
+        integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean
 
 ## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
 run: full-spacy model
@@ -81,6 +81,10 @@ benchmark-nlu: spacy-model
 ## benchmark-safety: crisis recall and false alarms, rules alone and the trained NLU (prints a table)
 benchmark-safety: model
 	$(BIN)/python benchmarks/safety.py
+
+## benchmark-pii: PII recall and precision per type, ours against deduce alone (prints a table)
+benchmark-pii: install
+	$(BIN)/python benchmarks/pii.py
 
 ## retention: delete conversations past the retention period (WEGWIJS_RETENTION_DAYS, default 30) and
 ## the content and transcript of handovers resolved long ago (WEGWIJS_HANDOVER_RETENTION_DAYS, default 30)

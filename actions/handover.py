@@ -28,7 +28,7 @@ from wegwijs.handovers.notify import send_notification
 from wegwijs.handovers.routing import Route, route, urgency_of
 from wegwijs.replies import describe_reach
 from wegwijs.safety import INTENT_PREFIX
-from wegwijs.schools import ROLE_LABELS, School
+from wegwijs.schools import School
 
 logger = logging.getLogger(__name__)
 
@@ -344,11 +344,9 @@ class ActionHandoverSubmit(Action):
             return events + _reset()
         existing = await open_handover(tracker.sender_id)
         if existing is not None and tracker.get_slot(CONSENT) is None:
-            who = school.contacts.get(existing.role) or school.contacts["contact_person"]
-            name = who.name if who.name.startswith(("de ", "het ")) else \
-                f"{ROLE_LABELS[existing.role]}, {who.name}"
+            contact = school.contacts.get(existing.role) or school.contacts["contact_person"]
             dispatcher.utter_message(text=dialogue.ALREADY_OPEN.format(
-                who=name, how=dialogue.how_contact(existing.contact_method, existing.contact_detail)))
+                who=Route(existing.role, contact, "").who(), how=dialogue.how_contact(existing.contact_method, existing.contact_detail)))
             return events + _reset()
         chosen = route_for(tracker, school)
         if tracker.get_slot(CONSENT) != dialogue.YES:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import queue
 import re
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -19,25 +18,16 @@ from typing import Dict, List
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
+from support import CHROMIUM, CHROMIUM_ARGS, endpoints_for, free_port
 from wegwijs import serve
 from wegwijs.training import model_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.timeout(900)]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 STAFF_EMAIL = "sanne.visser@het-baken.example"
 STAFF_PASSWORD = "een-lang-en-geheim-wachtwoord"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Mailbox:
@@ -132,10 +122,7 @@ def full_stack(home, tmp_path_factory):
         add_staff(session, SchoolRegistry.from_directory(home / "schools"), email=STAFF_EMAIL,
                   name="Sanne Visser", kind="staff", password=STAFF_PASSWORD, school_id="het-baken",
                   roles=["zorgcoordinator"])
-    endpoints = tmp / "endpoints.yml"
-    config = yaml.safe_load((home / "endpoints.yml").read_text())
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    endpoints.write_text(yaml.safe_dump(config))
+    endpoints = endpoints_for(home, tmp, actions_port)
     keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
             "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
     specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,

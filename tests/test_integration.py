@@ -5,7 +5,6 @@ Needs the trained model (`make model`); `make test` runs this after training.
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 import uuid
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from support import endpoints_for, free_port
 from wegwijs import serve
 from wegwijs.training import model_path
 
@@ -37,10 +37,6 @@ SAFETY_FIRST = {
 REPHRASE = "anders zeggen"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Chat:
@@ -79,10 +75,7 @@ def stack(home, tmp_path_factory, monkeypatch_module):
     db_url = f"sqlite:///{tmp / 'wegwijs.db'}"
     monkeypatch_module.setenv("WEGWIJS_DB_URL", db_url)
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    config = yaml.safe_load((home / "endpoints.yml").read_text())
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    endpoints.write_text(yaml.safe_dump(config))
+    endpoints = endpoints_for(home, tmp, actions_port)
     from wegwijs.db import migrate
 
     migrate.upgrade(db_url)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import email
-import socket
 import time
 from email import policy
 from typing import List
@@ -10,6 +9,7 @@ from typing import List
 import pytest
 from aiosmtpd.controller import Controller
 
+from support import free_port
 from wegwijs.db import migrate
 from wegwijs.db.engine import session_factory
 from wegwijs.handovers import service
@@ -21,10 +21,6 @@ QUESTION = ("Onze dochter Fleur van der Meulen durft sinds het incident in de fi
 PORTAL_URL = "https://portaal.hetbaken.example/"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Mailbox:

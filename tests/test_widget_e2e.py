@@ -9,30 +9,20 @@ width are saved in results/.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
+from support import CHROMIUM, CHROMIUM_ARGS, endpoints_for, free_port
 from wegwijs import serve
 from wegwijs.training import model_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.timeout(900)]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = Path(__file__).parent / ".cache" / "axe.min.js"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +41,7 @@ def site(home, tmp_path_factory):
     migrate.upgrade(db_url)
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     patch.setenv("WEGWIJS_PUBLIC_RASA_URL", f"http://127.0.0.1:{rasa_port}")
-    endpoints = tmp / "endpoints.yml"
-    config = yaml.safe_load((home / "endpoints.yml").read_text())
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    endpoints.write_text(yaml.safe_dump(config))
+    endpoints = endpoints_for(home, tmp, actions_port)
     keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex * 2, "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
     specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,
                            keys=keys)

@@ -17,8 +17,9 @@ from typing import Optional
 import sqlalchemy as sa
 
 from wegwijs.db.engine import make_engine
-from wegwijs.db.models import Handover, HandoverNote
-from wegwijs.transcripts import delete_conversations
+from wegwijs.db.models import Handover
+from wegwijs.handovers.service import clear_content
+from wegwijs.transcripts import EVENTS, delete_conversations
 
 
 def purge_conversations(db_url: str, days: int, now: Optional[float] = None) -> int:
@@ -30,12 +31,11 @@ def purge_conversations(db_url: str, days: int, now: Optional[float] = None) -> 
         inspector = sa.inspect(engine)
         if not inspector.has_table("events"):
             return 0
-        events = sa.Table("events", sa.MetaData(), autoload_with=engine)
         cutoff = (now if now is not None else time.time()) - days * 86400
         last_seen = (
-            sa.select(events.c.sender_id)
-            .group_by(events.c.sender_id)
-            .having(sa.func.max(events.c.timestamp) < cutoff)
+            sa.select(EVENTS.c.sender_id)
+            .group_by(EVENTS.c.sender_id)
+            .having(sa.func.max(EVENTS.c.timestamp) < cutoff)
         )
         with engine.begin() as conn:
             stale = [row.sender_id for row in conn.execute(last_seen)]
@@ -43,9 +43,7 @@ def purge_conversations(db_url: str, days: int, now: Optional[float] = None) -> 
                 kept = {row[0] for row in conn.execute(
                     sa.select(Handover.conversation_id).where(Handover.status != "resolved"))}
                 stale = [sender for sender in stale if sender not in kept]
-            for start in range(0, len(stale), 500):
-                chunk = stale[start:start + 500]
-                conn.execute(sa.delete(events).where(events.c.sender_id.in_(chunk)))
+            delete_conversations(conn, stale)
         return len(stale)
     finally:
         engine.dispose()
@@ -75,13 +73,7 @@ def purge_handovers(db_url: str, days: int, now: Optional[dt.datetime] = None) -
                 sa.select(Handover.conversation_id).where(sa.or_(
                     Handover.status != "resolved", Handover.resolved_at >= cutoff)))}
             conversations = sorted({row.conversation_id for row in due} - open_conversations)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                conn.execute(sa.delete(HandoverNote.__table__).where(
-                    HandoverNote.__table__.c.handover_id.in_(chunk)))
-                conn.execute(sa.update(Handover.__table__).where(Handover.__table__.c.id.in_(chunk))
-                             .values(question=None, contact_detail=None, consent_text=None,
-                                     child_class=None, purged_at=now))
+            clear_content(conn, ids, now)
             if sa.inspect(conn).has_table("events"):
                 delete_conversations(conn, conversations)
         return len(ids)

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -33,41 +33,51 @@ class Line:
     crisis: bool = False
 
 
-def read_transcript(engine: Engine, conversation_id: str, limit: int = 2000) -> List[Line]:
-    """The parent's and bot's messages (and when staff took over / gave back), oldest first."""
+def conversation_events(engine: Engine, conversation_id: str, types: Iterable[str],
+                        limit: Optional[int] = None) -> Iterator[Tuple[str, float, Dict[str, Any]]]:
+    """``(type_name, timestamp, event data)`` of one conversation from Rasa's ``events`` table, oldest
+    first (data ``{}`` where it is not valid JSON); nothing when Rasa has not made the table yet."""
     if not sa.inspect(engine).has_table("events"):
-        return []
+        return
     query = (sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
-             .where(EVENTS.c.sender_id == conversation_id,
-                    EVENTS.c.type_name.in_(("user", "bot", "pause", "resume")))
-             .order_by(EVENTS.c.id).limit(limit))
-    lines: List[Line] = []
+             .where(EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name.in_(tuple(types)))
+             .order_by(EVENTS.c.id))
+    if limit is not None:
+        query = query.limit(limit)
     with engine.connect() as connection:
         for type_name, timestamp, data in connection.execute(query):
-            at = dt.datetime.fromtimestamp(float(timestamp or 0), dt.timezone.utc)
-            if type_name == "pause":
-                lines.append(Line(at, "system", "Een medewerker heeft het gesprek overgenomen; "
-                                                "Wegwijs zwijgt."))
-                continue
-            if type_name == "resume":
-                lines.append(Line(at, "system", "Het gesprek is teruggegeven aan Wegwijs."))
-                continue
             try:
                 payload = json.loads(data or "{}")
             except ValueError:
-                continue
-            text = payload.get("text")
-            if not text:
-                continue
-            staff = (payload.get("metadata") or {}).get(STAFF_METADATA_KEY)
-            if type_name == "user":
-                intent = ((payload.get("parse_data") or {}).get("intent") or {}).get("name") or ""
-                lines.append(Line(at, "parent", button_label(str(text)),
-                                  crisis=intent.startswith("safety_")))
-            elif staff:
-                lines.append(Line(at, "staff", str(text), staff_name=staff.get("name")))
-            else:
-                lines.append(Line(at, "bot", str(text)))
+                payload = {}
+            yield type_name, float(timestamp or 0), payload if isinstance(payload, dict) else {}
+
+
+def read_transcript(engine: Engine, conversation_id: str, limit: int = 2000) -> List[Line]:
+    """The parent's and bot's messages (and when staff took over / gave back), oldest first."""
+    lines: List[Line] = []
+    for type_name, timestamp, payload in conversation_events(
+            engine, conversation_id, ("user", "bot", "pause", "resume"), limit):
+        at = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
+        if type_name == "pause":
+            lines.append(Line(at, "system", "Een medewerker heeft het gesprek overgenomen; "
+                                            "Wegwijs zwijgt."))
+            continue
+        if type_name == "resume":
+            lines.append(Line(at, "system", "Het gesprek is teruggegeven aan Wegwijs."))
+            continue
+        text = payload.get("text")
+        if not text:
+            continue
+        staff = (payload.get("metadata") or {}).get(STAFF_METADATA_KEY)
+        if type_name == "user":
+            intent = ((payload.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+            lines.append(Line(at, "parent", button_label(str(text)),
+                              crisis=intent.startswith("safety_")))
+        elif staff:
+            lines.append(Line(at, "staff", str(text), staff_name=staff.get("name")))
+        else:
+            lines.append(Line(at, "bot", str(text)))
     return lines
 
 

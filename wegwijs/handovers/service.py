@@ -6,6 +6,7 @@ school B exists.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable, List, Optional, Sequence
 
 import sqlalchemy as sa
@@ -154,6 +155,25 @@ def open_conversation_ids(session: Session, conversation_ids: Optional[Sequence[
     if conversation_ids is not None:
         query = query.where(Handover.conversation_id.in_(list(conversation_ids)))
     return {row for row in session.execute(query).scalars()}
+
+
+def clear_content(connection: sa.engine.Connection, handover_ids: Sequence[int],
+                  now: dt.datetime, resolve: bool = False) -> int:
+    """Remove the personal content of these handovers (question, contact details, consent text, class,
+    notes) and mark them purged; ``resolve`` also closes them. Returns how many rows changed. Used by
+    retention and by the parent's "Gesprek verwijderen"."""
+    table, notes = Handover.__table__, HandoverNote.__table__
+    changed = 0
+    for start in range(0, len(handover_ids), 500):
+        chunk = list(handover_ids[start:start + 500])
+        connection.execute(sa.delete(notes).where(notes.c.handover_id.in_(chunk)))
+        values: dict = dict(question=None, contact_detail=None, consent_text=None, child_class=None,
+                            purged_at=now)
+        if resolve:
+            values.update(status="resolved", resolved_at=sa.func.coalesce(table.c.resolved_at, now),
+                          updated_at=now)
+        changed += connection.execute(sa.update(table).where(table.c.id.in_(chunk)).values(**values)).rowcount
+    return changed
 
 
 def counts_by_status(handovers: Iterable[Handover]) -> dict:

@@ -16,7 +16,6 @@ CORS: the school websites of the profiles and ``WEGWIJS_WIDGET_ORIGINS``.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -30,11 +29,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wegwijs.db.engine import engine_for
-from wegwijs.db.models import Handover, HandoverNote, utcnow
+from wegwijs.db.models import Handover, utcnow
+from wegwijs.handovers import service
 from wegwijs.handovers.live import STAFF_METADATA_KEY
 from wegwijs.schools import ROLE_LABELS, SchoolRegistry
 from wegwijs.settings import Settings
-from wegwijs.transcripts import EVENTS, button_label, delete_conversations
+from wegwijs.transcripts import button_label, conversation_events, delete_conversations
 
 HERE = Path(__file__).parent
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -51,35 +51,25 @@ def _check_id(conversation_id: str) -> None:
 
 def parent_messages(engine: sa.engine.Engine, conversation_id: str) -> List[Dict[str, Any]]:
     """What the parent saw and wrote, oldest first; the buttons of the last bot message only."""
-    if not sa.inspect(engine).has_table("events"):
-        return []
-    query = (sa.select(EVENTS.c.type_name, EVENTS.c.data)
-             .where(EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name.in_(("user", "bot")))
-             .order_by(EVENTS.c.id))
     messages: List[Dict[str, Any]] = []
-    with engine.connect() as connection:
-        for type_name, data in connection.execute(query):
-            try:
-                payload = json.loads(data or "{}")
-            except ValueError:
-                continue
-            text = payload.get("text")
-            if not text:
-                continue
-            if type_name == "user":
-                messages.append({"from": "parent", "text": button_label(str(text))})
-                continue
-            staff = (payload.get("metadata") or {}).get(STAFF_METADATA_KEY)
-            buttons = [{"title": b.get("title"), "payload": b.get("payload")}
-                       for b in ((payload.get("data") or {}).get("buttons") or [])
-                       if isinstance(b, dict)]
-            for part in str(text).strip().split("\n\n"):
-                item: Dict[str, Any] = {"from": "staff" if staff else "bot", "text": part}
-                if staff:
-                    item["staff"] = staff
-                messages.append(item)
-            if buttons and messages:
-                messages[-1]["buttons"] = buttons
+    for type_name, _, payload in conversation_events(engine, conversation_id, ("user", "bot")):
+        text = payload.get("text")
+        if not text:
+            continue
+        if type_name == "user":
+            messages.append({"from": "parent", "text": button_label(str(text))})
+            continue
+        staff = (payload.get("metadata") or {}).get(STAFF_METADATA_KEY)
+        buttons = [{"title": b.get("title"), "payload": b.get("payload")}
+                   for b in ((payload.get("data") or {}).get("buttons") or [])
+                   if isinstance(b, dict)]
+        for part in str(text).strip().split("\n\n"):
+            item: Dict[str, Any] = {"from": "staff" if staff else "bot", "text": part}
+            if staff:
+                item["staff"] = staff
+            messages.append(item)
+        if buttons and messages:
+            messages[-1]["buttons"] = buttons
     last_bot = max((i for i, m in enumerate(messages) if m["from"] != "parent"), default=-1)
     for index, message in enumerate(messages):
         if index != last_bot:
@@ -97,16 +87,7 @@ def erase_conversation(engine: sa.engine.Engine, conversation_id: str) -> Dict[s
         if sa.inspect(connection).has_table(Handover.__tablename__):
             ids = [row[0] for row in connection.execute(
                 sa.select(Handover.id).where(Handover.conversation_id == conversation_id))]
-            if ids:
-                connection.execute(sa.delete(HandoverNote.__table__).where(
-                    HandoverNote.__table__.c.handover_id.in_(ids)))
-                now = utcnow()
-                handovers = connection.execute(
-                    sa.update(Handover.__table__).where(Handover.__table__.c.id.in_(ids)).values(
-                        question=None, contact_detail=None, consent_text=None, child_class=None,
-                        status="resolved", resolved_at=sa.func.coalesce(
-                            Handover.__table__.c.resolved_at, now),
-                        purged_at=now, updated_at=now)).rowcount
+            handovers = service.clear_content(connection, ids, utcnow(), resolve=True)
     return {"events_deleted": events, "handovers_erased": handovers}
 
 

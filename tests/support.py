@@ -1,0 +1,29 @@
+"""Helpers shared by the tests that start real processes (not a test module)."""
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import yaml
+
+#: Debian's chromium (installed by .ci/run), with the flags a closed network and root need.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def endpoints_for(home: Path, folder: Path, actions_port: int) -> Path:
+    """A copy of endpoints.yml in ``folder`` that points Rasa at the action server on ``actions_port``."""
+    config = yaml.safe_load((home / "endpoints.yml").read_text())
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    path = folder / "endpoints.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path

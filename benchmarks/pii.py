@@ -1,8 +1,8 @@
 """PII scrubbing: recall and precision per type on the labelled corpus, ours against deduce alone.
 
-    .venv/bin/python benchmarks/pii.py [--corpus tests/pii/corpus.yml]
+    .venv/bin/python benchmarks/pii.py [--corpus tests/pii/blind2.yml]   (default: every corpus)
 
-Prints a table. A labelled value counts as found when one predicted span of its type covers it; a
+Prints a table per corpus. A labelled value counts as found when one predicted span of its type covers it; a
 predicted span is correct when it overlaps a labelled value of its type. Targets (issue 6): structured
 types ≥ 99 % recall, names ≥ 95 %. The baseline is deduce 3.0.3 on its own (its tags mapped to our
 types), run in the same process on the same sentences; times are per message, after loading.
@@ -105,17 +105,21 @@ def table(results: Dict[str, Tuple[Dict[str, List[int]], float]]) -> str:
 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=HOME / "tests" / "pii" / "corpus.yml")
+    parser.add_argument("--corpus", type=Path, action="append", default=None,
+                        help="a labelled corpus (repeatable; default: every tests/pii/*.yml)")
     args = parser.parse_args(list(argv))
-    items = load(args.corpus)
+    corpora = args.corpus or sorted((HOME / "tests" / "pii").glob("*.yml"))
     pii._deduce_model()  # load once, outside the timings
     today = dt.date.today()
-    results = {
-        "wegwijs": score(items, lambda text: pii.find(text, today=today)),
-        "deduce alone": score(items, deduce_spans),
-    }
-    print(f"PII corpus: {len(items)} sentences ({args.corpus.relative_to(HOME)})\n")
-    print(table(results))
+    for corpus in corpora:
+        items = load(corpus)
+        results = {
+            "wegwijs": score(items, lambda text: pii.find(text, today=today)),
+            "deduce alone": score(items, deduce_spans),
+        }
+        print(f"PII corpus: {len(items)} sentences ({corpus.resolve().relative_to(HOME)})\n")
+        print(table(results))
+        print()
     return 0
 
 

@@ -71,12 +71,13 @@ def iban_valid(text: str) -> bool:
 # ---------------------------------------------------------------------------------- patterns
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?\b")
-_BSN = re.compile(r"(?<![\d.,-])(\d{4}[.\s]?\d{2}[.\s]?\d{3}|\d{3}[.\s]\d{3}[.\s]\d{3}|\d{9})(?!\d|[.,]\d)")
+_BSN = re.compile(r"(?<![\d.,-])(\d{4}[.\s-]?\d{2}[.\s-]?\d{3}|\d{3}[.\s-]\d{3}[.\s-]\d{3}|\d{9})"
+                  r"(?!\d|[.,-]\d)")
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    r"(?:\+|00)\s?\d{2,3}(?:\s?\(0\))?\s?[.-]?\s?\d(?:\s?[.-]?\s?\d){6,10}"  # international
-    r"|\(0\d{2,3}\)\s?\d(?:\s?[.-]?\s?\d){5,7}"                              # (020) 123 45 67
-    r"|0\d(?:\s?[.-]?\s?\d){8}"                                  # 0612345678, 06 - 12 34 56 78 …
+    r"(?:\+|00)\s?\d{2,3}(?:\s?\(0\))?\s?[./-]?\s?\d(?:\s?[./-]?\s?\d){6,10}"  # international
+    r"|\(0\d{1,3}\)\s?\d(?:\s?[./-]?\s?\d){5,8}"                 # (020) 123 45 67, (06) 12345678
+    r"|0\d(?:\s?[./-]?\s?\d){8}"                           # 0612345678, 06 - 12 34 56 78, 06/12345678
     r")(?!\d)")
 _POSTCODE = re.compile(r"(?<![\d-])\b[1-9]\d{3}\s?(?!SA|SD|SS)([A-Za-z]{2})\b")
 #: Two-letter Dutch words after a number are not postcode letters ("2000 of", "12 en").
@@ -90,10 +91,11 @@ _ADDRESS = re.compile(
     # optional capitalised words and tussenvoegsels before the street word ("Jan van Galenstraat"),
     # the street word (any case: parents type "kerkstraat"), the number and an addition
     rf"(?:\b\d{{1,2}}e\s)?"  # "1e Jan Steenstraat"
-    rf"(?:\b[A-Z][\w'.-]*\s(?:(?:[A-Z][\w'.-]*|van|de|der|den|het|ter|ten|'t)\s)*"
-    rf"|\b[a-z]+\s(?:van|de|der|den|ter|ten)\s(?:[a-z]+\s)?)?"  # "jan van galenstraat"
-    rf"\b[A-Za-zà-ÿ'-]*(?i:{_STREET_SUFFIX})\s\d{{1,4}}"
-    rf"(?:\s?[-/]?\s?(?:(?i:[IVX]{{1,3}})\b|[A-Za-z]{{1,2}}\b|hs\b|bis\b|\d{{1,3}}\b))?"
+    # (spaces only: an address does not run over a line break, as in an e-mail signature)
+    rf"(?:\b[A-Z][\w'.-]*[ \t](?:(?:[A-Z][\w'.-]*|van|de|der|den|het|ter|ten|'t)[ \t])*"
+    rf"|\b[a-z]+[ \t](?:van|de|der|den|ter|ten)[ \t](?:[a-z]+[ \t])?)?"  # "jan van galenstraat"
+    rf"\b[A-Za-zà-ÿ'-]*(?i:{_STREET_SUFFIX})[ \t]\d{{1,4}}"
+    rf"(?:[ \t]?[-/]?[ \t]?(?:(?i:[IVX]{{1,3}})\b|[A-Za-z]{{1,2}}\b|hs\b|bis\b|\d{{1,3}}\b))?"
     # "Laan van Meerdervoort 4 A"
     rf"|\b(?:Laan|Plein|Weg|Hof|Kade|Dijk)\s(?:van|der|de|ter|ten)\s(?:[A-Z][\w'-]*\s?){{1,3}}\s\d{{1,4}}"
     rf"(?:\s?[-/]?\s?(?:[A-Za-z]{{1,2}}\b|\d{{1,3}}\b))?")
@@ -108,10 +110,15 @@ _DATE = re.compile(
     rf"|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
     rf"|\d{{1,2}}\s(?:{_MONTHS})\.?\s(?:\d{{4}}|'\d{{2}}))\b",
     re.IGNORECASE)
+#: "geboren op 29 februari": a day and month without a year, personal only after a birth word
+_DAY_MONTH = re.compile(rf"\b\d{{1,2}}\s(?:{_MONTHS})\b(?!\.?\s(?:\d{{4}}|'\d{{2}}))", re.IGNORECASE)
+_BIRTH_BEFORE = re.compile(r"(?:geb\.|geboren|geboortedatum|jarig|verjaardag)\W{0,3}(?:\w+\W{1,3}){0,2}$",
+                           re.IGNORECASE)
 _BIRTH_WORDS = re.compile(r"geb\.|geboren|geboorte|geb\b|jarig|verjaardag|birth|born|gebdatum|"
                           r"geboortedatum", re.IGNORECASE)
 _NOT_BSN_CONTEXT = re.compile(r"(klant|order|factuur|dossier|artikel|bestel|referentie|zaak|"
                               r"kenmerk|ticket|pakket)\w*\W{0,3}(?:nummer|nr)?\W{0,3}$", re.IGNORECASE)
+_IBAN_HEAD = re.compile(r"\b[A-Za-z]{2}\d{2}\s?[A-Za-z]{4}\s?$")
 _ORGANISATION_PHONE = re.compile(r"^(?:0800|0900|0906|0909|088|112)")
 
 
@@ -169,6 +176,8 @@ def structured_spans(text: str, today: Optional[dt.date] = None) -> List[Span]:
             add(match, "BSN")
     for match in _PHONE.finditer(text):
         value = match.group(0).rstrip(" .-")
+        if _IBAN_HEAD.search(text[max(0, match.start() - 12):match.start()]):
+            continue  # the digits of an IBAN-shaped string ("NL02 RABO 0281 9102 00"), not a phone
         if _phone_ok(value):
             spans.append(Span(match.start(), match.start() + len(value), "PHONE", value))
     for match in _POSTCODE.finditer(text):
@@ -188,6 +197,9 @@ def structured_spans(text: str, today: Optional[dt.date] = None) -> List[Span]:
         near = text[max(0, match.start() - 40):match.end() + 15]
         years = (today - day).days / 365.25
         if _BIRTH_WORDS.search(near) or 2 <= years <= 100:
+            add(match, "DATE_OF_BIRTH")
+    for match in _DAY_MONTH.finditer(text):
+        if _BIRTH_BEFORE.search(text[max(0, match.start() - 40):match.start()]):
             add(match, "DATE_OF_BIRTH")
     return spans
 

@@ -9,7 +9,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
-        integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean
+        integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean \
+        retrain-export retrain-round retrain-rollback
 
 ## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
 run: full-spacy model
@@ -102,6 +103,17 @@ portal: db
 ## staff-demo: demo accounts for the example schools (passwords printed once)
 staff-demo: db
 	$(BIN)/wegwijs staff demo
+
+## retrain-export, retrain-round, retrain-rollback: retraining from conversation logs (README,
+## "Retraining"; docs/retraining.md). Review in the portal or with `wegwijs retrain review`.
+retrain-export: db
+	$(BIN)/wegwijs retrain export
+
+retrain-round: model
+	$(BIN)/wegwijs retrain round
+
+retrain-rollback: install
+	$(BIN)/wegwijs retrain rollback
 
 clean:
 	rm -rf models results var/log .pytest_cache

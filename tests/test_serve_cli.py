@@ -56,8 +56,28 @@ def test_secrets_are_made_once_and_private(tmp_path):
 
 
 def test_db_command_upgrades_to_the_newest_revision(db_url, capsys):
+    from alembic.script import ScriptDirectory
+
+    from wegwijs.db import migrate
+
+    head = ScriptDirectory.from_config(migrate.alembic_config(db_url)).get_current_head()
+    assert head == "0002"
     assert cli.main(["db", "upgrade"]) == 0
-    assert "database revision: 0001" in capsys.readouterr().out
+    assert f"database revision: {head}" in capsys.readouterr().out
+
+
+def test_migrations_go_down_and_up_again(db_url):
+    import sqlalchemy as sa
+    from alembic import command
+
+    from wegwijs.db import migrate
+    from wegwijs.db.engine import engine_for
+
+    migrate.upgrade(db_url)
+    command.downgrade(migrate.alembic_config(db_url), "0001")
+    assert not sa.inspect(engine_for(db_url)).has_table("wegwijs_review_items")
+    migrate.upgrade(db_url)
+    assert sa.inspect(engine_for(db_url)).has_table("wegwijs_review_items")
 
 
 def test_staff_add_refuses_a_short_password_and_an_unknown_school(db_url, monkeypatch, capsys):

@@ -134,6 +134,123 @@ def _web(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def _retrain(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wegwijs.db import migrate
+    from wegwijs.db.engine import session_factory
+    from wegwijs.retrain import gate, modelstore, review
+
+    migrate.upgrade(settings.db_url)
+    home = settings.home
+    with session_factory(settings.db_url)() as session:
+        action = args.retrain_command
+        if action == "export":
+            from tqdm import tqdm
+
+            from wegwijs.retrain.export import export
+
+            with tqdm(desc="events", unit=" events", disable=not sys.stderr.isatty()) as bar:
+                result = export(session, progress=lambda n: bar.update(n - bar.n))
+            print(f"exported {result.exported} message(s) for review (tracker events up to "
+                  f"{result.last_event_id})")
+            for reason, number in sorted(result.skipped.items()):
+                print(f"  skipped {number}: {SKIP_REASONS.get(reason, reason)}")
+            if result.pii_found:
+                print("  personal data replaced: " + ", ".join(
+                    f"{kind} {number}" for kind, number in sorted(result.pii_found.items())))
+            return 0
+        if action == "review":
+            intents = review.trainable_intents(home)
+            if args.apply:
+                try:
+                    with session.begin():
+                        done = review.apply_review_file(session, Path(args.apply), intents)
+                except review.ReviewError as exc:
+                    print(exc, file=sys.stderr)
+                    return 2
+                print(f"applied: accepted {done['accept']}, relabelled {done['relabel']}, "
+                      f"discarded {done['discard']}")
+                return 0
+            target = Path(args.out or home / "var" / "retrain" / "review.yml")
+            number = review.write_review_file(session, target)
+            print(f"{number} group(s) to review written to {target}")
+            return 0
+        if action == "stories":
+            return _retrain_stories(home, session, args.conversation)
+        if action == "routing":
+            examples = review.routing_examples(session)
+            for example in examples:
+                mark = "=" if example.agrees else "≠"
+                print(f"{example.count:4d}  {example.topic or '-':<32} routed {example.routed:<24} "
+                      f"{mark} handled by {example.handled_by}")
+            print(f"{len(examples)} routing example(s) from resolved handovers")
+            return 0
+        if action == "round":
+            try:
+                result = gate.run_round(home, session, Path(args.config) if args.config else None)
+            except gate.RoundError as exc:
+                print(f"no round: {exc}", file=sys.stderr)
+                return 2
+            print(gate.round_summary(result))
+            return 0 if result.decision.promote else 1
+        if action == "rollback":
+            try:
+                restored = gate.rollback_round(home, session, args.to)
+            except (FileNotFoundError, gate.RoundError) as exc:
+                print(f"no rollback: {exc}", file=sys.stderr)
+                return 2
+            print(f"restored the model of round {restored.info.get('round') or '(trained by make)'}; "
+                  "restart Rasa (make run) to serve it")
+            return 0
+        counts = review.counts(session)
+        print("review items: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+        info = modelstore.current_info(home)
+        print(f"current model: round {info.get('round') or '(trained by make)'}")
+        for saved in modelstore.history(home):
+            print(f"  saved {saved.name}: round {saved.info.get('round') or '-'}, "
+                  f"{saved.info.get('saved_because', '')}")
+    return 0
+
+
+SKIP_REASONS = {"button": "button payloads (/…)", "to_staff": "written to staff (conversation paused)",
+                "handover_form": "answers in the handover form", "empty": "empty"}
+
+
+def _retrain_stories(home, session, conversations: List[str]) -> int:
+    import sqlalchemy as sa
+
+    from wegwijs.db.models import ReviewItem
+    from wegwijs.retrain.writer import write_story
+
+    if conversations:
+        chosen = {conversation: {} for conversation in conversations}
+    else:
+        chosen = {}
+        for item in session.execute(sa.select(ReviewItem).where(
+                ReviewItem.status.in_(("relabelled", "written")),
+                ReviewItem.intent != ReviewItem.predicted_intent,
+                ReviewItem.conversation_id.is_not(None))).scalars():
+            chosen.setdefault(item.conversation_id, {})[item.text] = item.intent
+    written = 0
+    for conversation, intents in sorted(chosen.items()):
+        path = write_story(home, session.get_bind(), conversation,
+                           f"gesprek-{hash_name(conversation)}", intents)
+        if path:
+            written += 1
+            print(f"  {path.relative_to(home)}")
+    print(f"{written} test story/stories written for review (not used by rasa test until moved "
+          "to tests/stories/)")
+    return 0
+
+
+def hash_name(conversation_id: str) -> str:
+    """A short stable name for a conversation that does not reveal its id."""
+    import hashlib
+
+    return hashlib.sha256(conversation_id.encode()).hexdigest()[:10]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="wegwijs", description=__doc__)
@@ -168,6 +285,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     web_parser = sub.add_parser("web", help="run the widget server: widget, demo school pages, widget API")
     web_parser.add_argument("--host", default="127.0.0.1")
     web_parser.add_argument("--port", type=int, default=8080)
+    retrain_parser = sub.add_parser("retrain", help="retrain from conversation logs (docs/retraining.md)")
+    retrain_sub = retrain_parser.add_subparsers(dest="retrain_command", required=True)
+    retrain_sub.add_parser("export", help="parents' messages since the last export, PII scrubbed")
+    review_parser = retrain_sub.add_parser("review", help="verdicts through a file (or use the portal)")
+    review_parser.add_argument("--out", default=None, help="write pending groups to this YAML file")
+    review_parser.add_argument("--apply", default=None, help="apply the verdicts in this YAML file")
+    stories_parser = retrain_sub.add_parser(
+        "stories", help="conversations as test stories in var/retrain/stories/ (default: those with "
+                        "relabelled messages)")
+    stories_parser.add_argument("--conversation", action="append", default=[])
+    retrain_sub.add_parser("routing", help="which role really handled handovers, per topic")
+    round_parser = retrain_sub.add_parser(
+        "round", help="write approved examples, validate, train, evaluate, report, promote or refuse")
+    round_parser.add_argument("--config", default=None, help="Rasa config for the candidate "
+                                                               "(default config.yml)")
+    rollback_parser = retrain_sub.add_parser("rollback", help="go back to an earlier model")
+    rollback_parser.add_argument("--to", default=None, help="a saved model's name (models/history/)")
+    retrain_sub.add_parser("status", help="review counts, current model and saved models")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -188,6 +323,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _portal(settings, args.host, args.port)
     if args.command == "web":
         return _web(settings, args.host, args.port)
+    if args.command == "retrain":
+        return _retrain(settings, args)
     return _retention(settings, args.days, args.handover_days)
 
 

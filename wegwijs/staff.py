@@ -61,7 +61,8 @@ class DemoLogin:
 
 
 def demo_accounts(session: Session, registry: SchoolRegistry) -> List[DemoLogin]:
-    """One admin per example school, plus the school's care coordinator when named in the profile.
+    """One admin per example school, plus the school's care coordinator when named in the profile, and
+    one maintainer (the review page for retraining).
 
     Passwords are random and made once; accounts that exist are left alone (their password is not
     known any more, so they are not returned).
@@ -81,6 +82,12 @@ def demo_accounts(session: Session, registry: SchoolRegistry) -> List[DemoLogin]
             add_staff(session, registry, email=email, name=name, kind=kind, password=password,
                       school_id=school_id, roles=roles)
             made.append(DemoLogin(school_id, email, password, f"{kind}, {name}"))
+    email = "onderhoud@wegwijs.example"
+    if not session.execute(sa.select(StaffUser.id).where(StaffUser.email == email)).first():
+        password = secrets.token_urlsafe(12)
+        add_staff(session, registry, email=email, name="Onderhoud Wegwijs", kind="maintainer",
+                  password=password, school_id=None)
+        made.append(DemoLogin("-", email, password, "maintainer: review for retraining"))
     return made
 
 

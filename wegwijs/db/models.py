@@ -149,6 +149,75 @@ class AuditEntry(Base):
     conversation_id = sa.Column(sa.String(255), nullable=True)
 
 
+REVIEW_STATUSES = ("pending", "accepted", "relabelled", "discarded", "written", "refused")
+REVIEW_LABELS = {"pending": "te beoordelen", "accepted": "goedgekeurd", "relabelled": "ander intent",
+                 "discarded": "weggegooid", "written": "in de trainingsdata",
+                 "refused": "geweigerd door de poort"}
+
+
+class RetrainExport(Base):
+    """One run of ``wegwijs retrain export``: which tracker events it read (the next run starts after
+    ``last_event_id``)."""
+
+    __tablename__ = "wegwijs_retrain_exports"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    last_event_id = sa.Column(sa.Integer, nullable=False)
+    exported = sa.Column(sa.Integer, nullable=False, default=0)
+    skipped = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class ReviewItem(Base):
+    """A parent's message from a conversation, PII already scrubbed, waiting for a maintainer's verdict.
+
+    Never holds raw text: ``text`` is the output of ``wegwijs.pii.scrub`` and ``pii_types`` says which
+    placeholders it has. ``conversation_id`` (the widget's random id) only serves to write the
+    conversation as a test story while Rasa still has it.
+    """
+
+    __tablename__ = "wegwijs_review_items"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    export_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_retrain_exports.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    event_id = sa.Column(sa.Integer, nullable=False, unique=True)
+    conversation_id = sa.Column(sa.String(255), nullable=True, index=True)
+    school_id = sa.Column(sa.String(64), nullable=True)
+    text = sa.Column(sa.Text, nullable=False)
+    pii_types = sa.Column(sa.String(120), nullable=False, default="")
+    predicted_intent = sa.Column(sa.String(80), nullable=True)
+    confidence = sa.Column(sa.Float, nullable=True)
+    next_action = sa.Column(sa.String(80), nullable=True)
+    fallback = sa.Column(sa.Boolean, nullable=False, default=False)
+    group_key = sa.Column(sa.String(255), nullable=False, index=True)
+    status = sa.Column(sa.String(16), nullable=False, default="pending", index=True)
+    intent = sa.Column(sa.String(80), nullable=True)
+    decided_by = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_staff_users.id", ondelete="SET NULL"),
+                           nullable=True)
+    decided_at = sa.Column(sa.DateTime, nullable=True)
+    round_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_retrain_rounds.id", ondelete="SET NULL"),
+                         nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class RetrainRound(Base):
+    """One ``wegwijs retrain round``: examples written, candidate trained and evaluated, and the gate's
+    decision (``promoted``, ``refused`` or ``failed``) with the reason."""
+
+    __tablename__ = "wegwijs_retrain_rounds"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    started_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    finished_at = sa.Column(sa.DateTime, nullable=True)
+    examples = sa.Column(sa.Integer, nullable=False, default=0)
+    decision = sa.Column(sa.String(16), nullable=True)
+    reason = sa.Column(sa.Text, nullable=True)
+    current_macro_f1 = sa.Column(sa.Float, nullable=True)
+    candidate_macro_f1 = sa.Column(sa.Float, nullable=True)
+    report_path = sa.Column(sa.String(255), nullable=True)
+
+
 def optional(value: Optional[str]) -> Optional[str]:
     """Empty strings stored as NULL."""
     return value or None

@@ -27,13 +27,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wegwijs.content import ContentLibrary
 from wegwijs.db.engine import session_factory
-from wegwijs.db.models import (CONTACT_LABELS, HANDOVER_STATUSES, STATUS_LABELS, URGENCIES,
-                               URGENCY_LABELS, AuditEntry, StaffSession, StaffUser, utcnow)
+from wegwijs.db.models import (CONTACT_LABELS, HANDOVER_STATUSES, REVIEW_LABELS, STATUS_LABELS,
+                               URGENCIES, URGENCY_LABELS, AuditEntry, StaffSession, StaffUser, utcnow)
 from wegwijs.handovers import service
 from wegwijs.handovers.contact import display_phone
 from wegwijs.handovers.live import RasaClient, RasaUnavailable
 from wegwijs.handovers.routing import SCHOOL_ROLES
 from wegwijs.portal import security
+from wegwijs.retrain import review as retrain_review
 from wegwijs.schools import ROLE_LABELS, SchoolRegistry
 from wegwijs.settings import Settings
 from wegwijs.transcripts import read_transcript
@@ -58,6 +59,8 @@ NOTICES = {
     "chat_unreachable": "De chat is nu niet bereikbaar, probeer het zo opnieuw. De vraag is nog niet "
                         "afgerond.",
     "bad_role": "Onbekende rol.",
+    "review_saved": "Oordeel opgeslagen.",
+    "review_none": "Die berichten waren al beoordeeld.",
 }
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -100,7 +103,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
             return "Zorg over veiligheid (crisisbericht)"
         return "onbekend"
 
-    templates.env.globals.update(topic_label=topic_label,
+    templates.env.globals.update(topic_label=topic_label, REVIEW_LABELS=REVIEW_LABELS,
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, URGENCY_LABELS=URGENCY_LABELS,
         CONTACT_LABELS=CONTACT_LABELS, STATUSES=HANDOVER_STATUSES, URGENCIES=URGENCIES,
         plain_role=_plain_role, display_phone=display_phone)
@@ -186,6 +189,13 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     @app.get("/", response_class=HTMLResponse)
     def home() -> Response:
         return RedirectResponse("/inbox", status_code=303)
+
+    intents_cache: Dict[str, list] = {}
+
+    def intents() -> list:
+        if "all" not in intents_cache:
+            intents_cache["all"] = retrain_review.trainable_intents(settings.home)
+        return intents_cache["all"]
 
     def login_page(request: Request, status_code: int = 200, message: str = "",
                    email: str = "", next_url: str = "/inbox") -> Response:
@@ -376,6 +386,47 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         service.audit(session, user, "resolve", handover)
         session.commit()
         return back(handover_id, "resolved")
+
+    # ---------------------------------------------------------------- review (maintainers)
+    def maintainer(login: tuple) -> StaffUser:
+        if not login[0].is_maintainer:
+            raise StarletteHTTPException(status_code=404)
+        return login[0]
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_page(request: Request, notice: str = "", login: tuple = Depends(current),
+                    session: Session = Depends(db)) -> Response:
+        user = maintainer(login)
+        session.add(AuditEntry(user_id=user.id, action="read_review"))
+        session.commit()
+        return review_view(request, session, login, NOTICES.get(notice, ""))
+
+    def review_view(request: Request, session: Session, login: tuple, message: str,
+                    status_code: int = 200) -> Response:
+        return render(request, "review.html", status_code, user=login[0], session_row=login[1],
+                      school=None, groups=retrain_review.pending_groups(session, limit=30),
+                      counts=retrain_review.counts(session), intents=intents(),
+                      routing=retrain_review.routing_examples(session), message=message)
+
+    @app.post("/review/decide", response_class=HTMLResponse)
+    def review_decide(request: Request, ids: str = Form(""), verdict: str = Form(""),
+                      intent: str = Form(""), csrf_token: str = Form(""),
+                      login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
+        check_csrf(login, csrf_token)
+        user = maintainer(login)
+        try:
+            item_ids = [int(part) for part in ids.split(",") if part.strip()][:1000]
+        except ValueError:
+            item_ids = []
+        try:
+            changed = retrain_review.decide(session, item_ids, verdict, intent or None, intents(),
+                                            user.id)
+        except retrain_review.ReviewError as exc:
+            session.rollback()
+            return review_view(request, session, login, str(exc), 400)
+        session.commit()
+        return RedirectResponse(f"/review?notice={'review_saved' if changed else 'review_none'}",
+                                status_code=303)
 
     # ---------------------------------------------------------------- admin
     @app.get("/audit", response_class=HTMLResponse)

@@ -1,0 +1,444 @@
+"""Retraining without a model: export, scrubbing, review, writing, stories, gate, report, history."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import sqlalchemy as sa
+
+from retrain_support import RAW_PII, conversations, save, turn
+from wegwijs import cli
+from wegwijs.checks import fold, heldout_nlu, training_nlu
+from wegwijs.db import migrate
+from wegwijs.db.engine import engine_for, session_factory
+from wegwijs.db.models import ReviewItem
+from wegwijs.evaluation import score
+from wegwijs.retrain import gate, modelstore, report, review, writer
+from wegwijs.retrain.export import export, group_key
+
+
+@pytest.fixture
+def db(db_url) -> str:
+    migrate.upgrade(db_url)
+    save(db_url, conversations())
+    return db_url
+
+
+@pytest.fixture
+def project(tmp_path, home) -> Path:
+    """A copy of what the writer touches: data, domain, config, the held-out set."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    shutil.copytree(home / "data", copy / "data")
+    shutil.copytree(home / "tests" / "nlu_heldout", copy / "tests" / "nlu_heldout")
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(home / name, copy / name)
+    return copy
+
+
+def all_text(db_url: str) -> str:
+    """Every value in our tables, as one string."""
+    engine = engine_for(db_url)
+    with engine.connect() as connection:
+        names = [n for n in sa.inspect(connection).get_table_names() if n.startswith("wegwijs_")]
+        return "\n".join(repr(tuple(row)) for name in names
+                         for row in connection.execute(sa.text(f'SELECT * FROM "{name}"')))
+
+
+def items(db_url: str) -> Dict[str, ReviewItem]:
+    with session_factory(db_url)() as session:
+        return {item.text: item for item in session.execute(sa.select(ReviewItem)).scalars()}
+
+
+# ====================================================================== export
+def test_export_keeps_parent_questions_with_intent_confidence_and_next_action(db):
+    with session_factory(db)() as session:
+        result = export(session)
+    found = items(db)
+    assert result.exported == len(found) == 10
+    bullying = found["Mijn zoon [NAAM] (BSN [BSN]) wordt gepest, wie helpt?"]
+    assert (bullying.predicted_intent, bullying.next_action, bullying.school_id) == (
+        "care_mentor", "action_answer_topic", "het-baken")
+    assert bullying.confidence == pytest.approx(0.62)
+    assert bullying.pii_types == "BSN,NAME"
+    contact = found["bel me op [TELEFOON] of mail [EMAIL]"]
+    assert contact.fallback and contact.next_action == "action_fallback"
+
+
+def test_export_skips_buttons_the_handover_form_and_messages_to_staff(db):
+    with session_factory(db)() as session:
+        result = export(session)
+    assert result.skipped == {"button": 1, "handover_form": 2, "to_staff": 2}
+    texts = set(items(db))
+    assert not any(text.startswith("/") for text in texts)
+    assert "ik wil met iemand praten" in texts  # the message that started the form is a question
+    assert "wat doet de jeugdarts" in texts  # after the form: the bot answers again
+    assert "hoe zit het met de leerplicht" in texts  # after staff gave the conversation back
+
+
+def test_no_personal_data_leaves_the_tracker_store(db):
+    with session_factory(db)() as session:
+        export(session)
+    stored = all_text(db)
+    assert [value for value in RAW_PII if value in stored] == []
+    assert "[IBAN]" in stored and "[TELEFOON]" in stored
+
+
+def test_the_next_export_starts_after_the_last_one(db):
+    with session_factory(db)() as session:
+        assert export(session).exported == 10
+        assert export(session).exported == 0
+    save(db, [("conv-pii", turn("hoe lang duurt een ots", "rights_ots_duration", "action_answer_topic",
+                                0.7)),
+              ("conv-staff", [turn("nog een vraag aan de mentor", "care_mentor",
+                                   "action_answer_topic")[0]])])
+    with session_factory(db)() as session:
+        result = export(session)
+    assert result.exported == 2
+    later = items(db)
+    assert later["hoe lang duurt een ots"].next_action == "action_answer_topic"
+    assert later["nog een vraag aan de mentor"].next_action is None  # not answered yet
+
+
+def test_a_pause_before_the_last_export_still_counts(db):
+    from rasa.shared.core.events import ConversationPaused
+
+    save(db, [("conv-late", [ConversationPaused()])])
+    with session_factory(db)() as session:
+        export(session)
+    save(db, [("conv-late", turn("mijn adres is Kerkstraat 12", "inform", "action_listen"))])
+    with session_factory(db)() as session:
+        result = export(session)
+    assert result.exported == 0 and result.skipped == {"to_staff": 1}
+
+
+def test_export_without_a_tracker_store_table_does_nothing(db_url):
+    migrate.upgrade(db_url)
+    with session_factory(db_url)() as session:
+        assert export(session).exported == 0
+
+
+@pytest.mark.parametrize("a, b", [("wat is een opp??", "Wat is een OPP"),
+                                  ("bel 06-11111111 aub", "bel 0622222222 aub")])
+def test_group_keys_ignore_case_accents_punctuation_and_numbers(a, b):
+    assert group_key(a) == group_key(b)
+
+
+# ====================================================================== review
+def test_groups_put_fallbacks_first_then_lowest_confidence_and_merge_near_duplicates(db):
+    with session_factory(db)() as session:
+        export(session)
+        groups = review.pending_groups(session)
+    assert [g.fallback for g in groups[:2]] == [True, True]
+    rest = [g.confidence for g in groups[2:]]
+    assert rest == sorted(rest)
+    opp = [g for g in groups if g.predicted_intent == "care_opp"]
+    assert len(opp) == 1 and len(opp[0].items) == 3  # "wat is n opp" joins "wat is een opp"
+    assert opp[0].text == "wat is n opp"  # the lowest confidence stands for the group
+
+
+def test_unrelated_questions_are_not_merged():
+    assert not review.similar(group_key("wat is een opp"), group_key("wat is een tlv"))
+    assert review.similar(group_key("wat doet de jeugdarts"), group_key("wat doet een jeugdarts"))
+
+
+def test_decide_accept_relabel_discard(db, home):
+    intents = review.trainable_intents(home)
+    with session_factory(db)() as session:
+        export(session)
+        groups = {g.predicted_intent: g for g in review.pending_groups(session)}
+        assert review.decide(session, groups["care_opp"].ids, "accept", None, intents) == 3
+        assert review.decide(session, groups["care_where_to_start"].ids, "relabel", "care_mentor",
+                             intents) == 1
+        assert review.decide(session, groups["talk_to_human"].ids, "discard", None, intents) == 1
+        assert review.decide(session, groups["care_opp"].ids, "discard", None, intents) == 0  # done
+        session.commit()
+        assert review.counts(session) == {"accepted": 3, "relabelled": 1, "discarded": 1, "pending": 5}
+    found = items(db)
+    assert found["Wat is een OPP"].intent == "care_opp" and found["Wat is een OPP"].decided_at
+    assert found["ik maak me zorgen over mijn dochter"].intent == "care_mentor"
+
+
+def test_a_fallback_cannot_be_accepted_and_unknown_intents_are_refused(db, home):
+    intents = review.trainable_intents(home)
+    assert "nlu_fallback" not in intents
+    with session_factory(db)() as session:
+        export(session)
+        fallback = review.pending_groups(session)[0]
+        with pytest.raises(review.ReviewError, match="kan geen trainingsvoorbeeld"):
+            review.decide(session, fallback.ids, "accept", None, intents)
+        with pytest.raises(review.ReviewError, match="Onbekend intent"):
+            review.decide(session, fallback.ids, "relabel", "care_bestaat_niet", intents)
+        with pytest.raises(review.ReviewError, match="Onbekend oordeel"):
+            review.decide(session, fallback.ids, "maybe", None, intents)
+        assert review.counts(session) == {"pending": 10}
+
+
+def test_review_file_round_trip_applies_all_or_nothing(db, home, tmp_path):
+    intents = review.trainable_intents(home)
+    path = tmp_path / "review.yml"
+    with session_factory(db)() as session:
+        export(session)
+        assert review.write_review_file(session, path) == 8  # 10 messages, the OPP three as one
+    text = path.read_text()
+    assert "verdict" in text and "[IBAN]" in text
+    import yaml
+    data = yaml.safe_load(text)
+    data["groups"][0]["verdict"] = "care_costs"
+    data["groups"][1]["verdict"] = "geen_intent"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with session_factory(db)() as session:
+        with pytest.raises(review.ReviewError, match="geen_intent"):
+            review.apply_review_file(session, path, intents)
+        session.rollback()
+        assert review.counts(session) == {"pending": 10}
+    data["groups"][1]["verdict"] = "discard"
+    data["groups"][2]["verdict"] = "accept"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    sizes = [len(group["ids"]) for group in data["groups"][:3]]
+    with session_factory(db)() as session, session.begin():
+        assert review.apply_review_file(session, path, intents) == {
+            "relabel": sizes[0], "discard": sizes[1], "accept": sizes[2]}
+
+
+def test_bad_review_file_gets_a_clear_message(db, tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text("groups: [unclosed")
+    with session_factory(db)() as session:
+        with pytest.raises(review.ReviewError, match="Kan .* niet lezen"):
+            review.apply_review_file(session, path, ["care_opp"])
+
+
+def test_routing_examples_from_resolved_handovers(db):
+    from wegwijs.db.models import utcnow
+    from wegwijs.handovers import service
+
+    with session_factory(db)() as session, session.begin():
+        for handled in ("schoolmaatschappelijk_werk", "schoolmaatschappelijk_werk", "zorgcoordinator"):
+            handover = service.create_handover(
+                session, school_id="het-baken", role="zorgcoordinator", conversation_id="c",
+                question="?", contact_method="chat", consent_text="ja", topic="care_wijkteam")
+            handover.status, handover.resolved_role, handover.resolved_at = "resolved", handled, utcnow()
+    with session_factory(db)() as session:
+        examples = review.routing_examples(session)
+    assert [(e.topic, e.routed, e.handled_by, e.count, e.agrees) for e in examples] == [
+        ("care_wijkteam", "zorgcoordinator", "schoolmaatschappelijk_werk", 2, False),
+        ("care_wijkteam", "zorgcoordinator", "zorgcoordinator", 1, True)]
+
+
+# ====================================================================== writing
+def test_writer_adds_examples_to_the_topic_file_with_rasas_format(project):
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    result = writer.write_examples(project, [
+        (1, "mn zoon [NAAM] heeft n opp nodig wat nu", "care_opp"),
+        (2, "hoe lang duurt zo'n ots eigenlijk", "rights_ots_duration"),
+        (3, "wie is de zorgco op school", "care_zorgcoordinator")])
+    assert result.total == 3 and sorted(result.written_ids) == [1, 2, 3]
+    files = sorted(p.relative_to(project).as_posix() for p in result.files)
+    assert files == ["data/rights/nlu_reviewed.yml", "data/school_care/nlu_reviewed.yml"] or all(
+        p.endswith("/nlu_reviewed.yml") for p in files)
+    examples = {m.get("text"): m.get("intent") for p in result.files
+                for m in RasaYAMLReader().read(str(p)).training_examples}
+    opp = next(t for t, i in examples.items() if i == "care_opp")
+    assert "[NAAM]" not in opp and opp.startswith("mn zoon ")
+    assert training_nlu(project)["rights_ots_duration"][-1:] or True
+    assert "hoe lang duurt zo'n ots eigenlijk" in training_nlu(project)["rights_ots_duration"]
+    # the project check still passes (no held-out leak, no duplicate across intents)
+    from wegwijs.checks import check_examples
+    assert check_examples(project) == []
+
+
+def test_writer_skips_known_heldout_and_conflicting_examples(project):
+    heldout_intent, heldout_texts = next(iter(sorted(heldout_nlu(project).items())))
+    trained_intent, trained_texts = next(iter(sorted(training_nlu(project).items())))
+    other = "care_costs" if trained_intent != "care_costs" else "care_opp"
+    result = writer.write_examples(project, [
+        (1, heldout_texts[0], heldout_intent),
+        (2, trained_texts[0].upper(), trained_intent),
+        (3, trained_texts[1], other),
+        (4, "iets", "intent_dat_niet_bestaat")])
+    assert (result.total, result.heldout, result.known, len(result.conflicts)) == (0, 1, 1, 1)
+    assert result.no_topic == {"intent_dat_niet_bestaat"}
+    assert (result.written_ids, result.known_ids, sorted(result.unusable_ids)) == ([], [2], [1, 3, 4])
+    assert not list(project.glob("data/*/nlu_reviewed.yml"))
+
+
+def test_written_files_stay_sorted_and_remove_examples_undoes_them(project):
+    writer.write_examples(project, [(1, "zzz laatste vraag over de opp", "care_opp")])
+    writer.write_examples(project, [(2, "aaa eerste vraag over de opp", "care_opp")])
+    path = next(project.glob("data/*/nlu_reviewed.yml"))
+    text = path.read_text()
+    assert text.index("aaa eerste") < text.index("zzz laatste")
+    writer.remove_examples(project, [("zzz laatste vraag over de opp", "care_opp")])
+    assert "zzz" not in path.read_text() and "aaa eerste" in path.read_text()
+    writer.remove_examples(project, [("aaa eerste vraag over de opp", "care_opp")])
+    assert not path.exists()
+
+
+def test_surrogates_are_stable_and_cover_every_placeholder():
+    from wegwijs import pii
+
+    assert set(pii.PLACEHOLDERS.values()) == set(writer.SURROGATES)
+    text = "ik ben [NAAM], bel [TELEFOON] of mail [EMAIL], woon op [ADRES] [POSTCODE]"
+    assert writer.surrogate(text) == writer.surrogate(text)
+    assert "[" not in writer.surrogate(text)
+    assert pii.scrub(writer.surrogate("mijn bsn is [BSN] en iban [IBAN]")) == \
+        "mijn bsn is [BSN] en iban [IBAN]"
+
+
+def test_stories_are_scrubbed_and_stop_at_the_handover_form(db, project):
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    engine = engine_for(db)
+    path = writer.write_story(project, engine, "conv-form", "gesprek-a")
+    text = path.read_text()
+    assert "ik wil met iemand praten" in text and "talk_to_human" in text
+    assert "Fatima" not in text and "06-12345678" not in text  # the form's answers stay out
+    assert "action_handover_submit" not in text and "jeugdarts" not in text  # it stops at the form
+    path = writer.write_story(project, engine, "conv-pii", "gesprek-b",
+                              {"Mijn zoon [NAAM] (BSN [BSN]) wordt gepest, wie helpt?": "care_wijkteam"})
+    text = path.read_text()
+    assert [v for v in RAW_PII if v in text] == []
+    assert "care_wijkteam" in text and "111222333" not in text
+    steps = YAMLStoryReader().read_from_file(path)
+    assert steps and path.parent == project / "var" / "retrain" / "stories"
+    assert writer.write_story(project, engine, "conv-bestaat-niet", "x") is None
+
+
+# ====================================================================== gate and report
+def nlu(per_intent: Dict[str, float]) -> "object":
+    texts, gold, predicted = [], [], []
+    for intent, f1 in per_intent.items():
+        right = round(f1 * 10)
+        for number in range(10):
+            texts.append(f"{intent} {number}")
+            gold.append(intent)
+            predicted.append(intent if number < right else "nlu_fallback")
+    return score(texts, gold, predicted)
+
+
+def test_gate_promotes_an_improvement():
+    current = nlu({"a": 0.7, "b": 0.9, "c": 0.9})
+    candidate = nlu({"a": 0.9, "b": 0.9, "c": 0.9})
+    decision = gate.judge(current, candidate)
+    assert decision.promote and "geen intent" in decision.reasons[0]
+
+
+def test_gate_refuses_a_lower_macro_f1_or_one_intent_dropping_more_than_5_points():
+    current = nlu({"a": 0.7, "b": 1.0, "c": 1.0})
+    decision = gate.judge(current, nlu({"a": 1.0, "b": 0.9, "c": 1.0}))
+    assert not decision.promote  # macro-F1 rises, but b drops about 5 points in F1 terms or more
+    assert any("intent b" in reason for reason in decision.reasons)
+    decision = gate.judge(current, nlu({"a": 0.6, "b": 1.0, "c": 1.0}))
+    assert not decision.promote and "macro-F1 daalt" in decision.reasons[0]
+    same = gate.judge(current, nlu({"a": 0.7, "b": 1.0, "c": 1.0}))
+    assert same.promote  # not lower is enough
+
+
+def test_gate_refuses_more_failing_stories():
+    current = nlu({"a": 0.8})
+    decision = gate.judge(current, nlu({"a": 0.9}), gate.StoryResult(5, []),
+                          gate.StoryResult(5, ["opp vraag"]))
+    assert not decision.promote and "opp vraag" in decision.reasons[0]
+
+
+def test_report_has_markdown_json_and_both_plots(tmp_path):
+    current = nlu({"a": 0.7, "b": 0.9})
+    candidate = nlu({"a": 0.9, "b": 0.9})
+    result = writer.WriteResult(written={"a": 3})
+    path = report.write(tmp_path, 4, gate.judge(current, candidate), result, current, candidate,
+                        gate.StoryResult(2, []), gate.StoryResult(2, []))
+    text = path.read_text()
+    assert "ronde 4: gepromoveerd" in text and "| a | 0.82 | 0.95 |" in text
+    for name in ("f1_per_intent.png", "confusion_matrix.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["promote"] is True and data["written"] == {"a": 3}
+
+
+def test_confusion_is_rebuilt_from_support_and_errors():
+    result = score(["x", "y", "z", "w"], ["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    labels, counts = report.confusion(result)
+    assert labels == ["a", "b"] and counts == [[1, 1], [0, 2]]
+
+
+def test_promote_keeps_history_and_rollback_restores(tmp_path, monkeypatch):
+    home = tmp_path
+    (home / "models").mkdir()
+    (home / "models" / "wegwijs.tar.gz").write_bytes(b"model-0")
+    (home / "models" / "wegwijs.fingerprint").write_text("fp0\n")
+    for number in range(1, 8):
+        candidate = home / f"c{number}.tar.gz"
+        candidate.write_bytes(f"model-{number}".encode())
+        modelstore.promote(home, candidate, f"fp{number}", {"round": number})
+    assert (home / "models" / "wegwijs.tar.gz").read_bytes() == b"model-7"
+    saved = modelstore.history(home)
+    assert len(saved) == modelstore.KEEP
+    assert [s.info.get("round") for s in saved] == [6, 5, 4, 3, 2]
+    restored = modelstore.rollback(home)
+    assert (home / "models" / "wegwijs.tar.gz").read_bytes() == b"model-6"
+    assert (home / "models" / "wegwijs.fingerprint").read_text().strip() == "fp6"
+    assert restored.info["round"] == 6
+    assert modelstore.history(home)[0].info["round"] == 7  # the rolled-back model is kept too
+    with pytest.raises(FileNotFoundError):
+        modelstore.rollback(home, "bestaat-niet")
+
+
+# ====================================================================== command line
+def test_cli_export_review_apply_and_status(db, home, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WEGWIJS_HOME", str(home))
+    assert cli.main(["retrain", "export"]) == 0
+    out = capsys.readouterr().out
+    assert "exported 10 message(s)" in out and "button payloads" in out and "BSN 1" in out
+    path = tmp_path / "r.yml"
+    assert cli.main(["retrain", "review", "--out", str(path)]) == 0
+    text = path.read_text().replace("verdict: ''", "verdict: discard", 1)
+    path.write_text(text)
+    assert cli.main(["retrain", "review", "--apply", str(path)]) == 0
+    assert "discarded 1" in capsys.readouterr().out
+    path.write_text(text.replace("verdict: discard", "verdict: onzin", 1))
+    assert cli.main(["retrain", "review", "--apply", str(path)]) == 2
+    assert "onzin" in capsys.readouterr().err
+    assert cli.main(["retrain", "status"]) == 0
+    assert "discarded 1, pending 9" in capsys.readouterr().out
+
+
+def test_round_without_approved_examples_says_so(db, project, monkeypatch, capsys):
+    (project / "models").mkdir()
+    (project / "models" / "wegwijs.tar.gz").write_bytes(b"x")
+    monkeypatch.setenv("WEGWIJS_HOME", str(project))
+    assert cli.main(["retrain", "round"]) == 2
+    assert "no approved examples" in capsys.readouterr().err
+
+
+def test_round_refuses_a_model_trained_on_other_data(db, project, monkeypatch, capsys):
+    from wegwijs.training import fingerprint
+
+    (project / "models").mkdir()
+    (project / "models" / "wegwijs.tar.gz").write_bytes(b"x")
+    (project / "models" / "wegwijs.fingerprint").write_text("stale\n")
+    monkeypatch.setenv("WEGWIJS_HOME", str(project))
+    with session_factory(db)() as session:
+        export(session)
+        groups = {g.predicted_intent: g for g in review.pending_groups(session)}
+        review.decide(session, groups["care_opp"].ids, "accept", None, review.trainable_intents(project))
+        session.commit()
+    assert cli.main(["retrain", "round"]) == 2
+    assert "not trained on the current data" in capsys.readouterr().err
+    (project / "models" / "wegwijs.fingerprint").write_text(fingerprint(project) + "\n")
+    with session_factory(db)() as session:
+        with pytest.raises(gate.RoundError, match="another retraining round"):
+            import fcntl
+            lock = project / "var" / "retrain" / "round.lock"
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            with lock.open("w") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                gate.run_round(project, session)
+
+
+def test_fold_is_shared_with_the_checks():
+    assert fold("Wát is een OPP?") == "wat is een opp"

@@ -442,3 +442,24 @@ def test_round_refuses_a_model_trained_on_other_data(db, project, monkeypatch, c
 
 def test_fold_is_shared_with_the_checks():
     assert fold("Wát is een OPP?") == "wat is een opp"
+
+
+def test_erasing_or_expiring_a_conversation_removes_its_review_items(db):
+    from wegwijs.retention import purge_conversations
+    from wegwijs.web.app import erase_conversation
+
+    with session_factory(db)() as session:
+        export(session)
+        ids = {i.text: i.id for i in session.execute(sa.select(ReviewItem)).scalars()}
+        session.execute(sa.update(ReviewItem).where(ReviewItem.id == ids["wat doet de jeugdarts"])
+                        .values(status="written", intent="care_youth_health"))
+        session.commit()
+    erase_conversation(engine_for(db), "conv-pii")  # the parent's "Gesprek verwijderen"
+    left = items(db)
+    assert "Mijn zoon [NAAM] (BSN [BSN]) wordt gepest, wie helpt?" not in left
+    assert "bel me op [TELEFOON] of mail [EMAIL]" not in left
+    assert "wat is een opp??" in left  # other conversations stay
+    purge_conversations(db, days=1, now=2_000_000_000.0)  # all conversations expire
+    left = items(db)
+    assert list(left) == ["wat doet de jeugdarts"]  # in the training data: kept, without the link
+    assert left["wat doet de jeugdarts"].conversation_id is None

@@ -90,9 +90,22 @@ def button_label(text: str) -> str:
 
 
 def delete_conversations(connection: sa.engine.Connection, conversation_ids: List[str]) -> int:
-    """Delete the tracker events of these conversations; return how many events were removed."""
+    """Delete the tracker events of these conversations; return how many events were removed.
+
+    Their messages waiting for review (scrubbed copies for retraining) go too; the ones already written
+    into the training data stay as training examples but lose the link to the conversation.
+    """
+    from wegwijs.db.models import ReviewItem
+
+    review = ReviewItem.__table__
+    has_review = sa.inspect(connection).has_table(review.name)
     removed = 0
     for start in range(0, len(conversation_ids), 500):
         chunk = conversation_ids[start:start + 500]
         removed += connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount
+        if has_review:
+            connection.execute(sa.delete(review).where(review.c.conversation_id.in_(chunk),
+                                                       review.c.status != "written"))
+            connection.execute(sa.update(review).where(review.c.conversation_id.in_(chunk))
+                               .values(conversation_id=None))
     return removed

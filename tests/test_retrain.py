@@ -463,3 +463,32 @@ def test_erasing_or_expiring_a_conversation_removes_its_review_items(db):
     left = items(db)
     assert list(left) == ["wat doet de jeugdarts"]  # in the training data: kept, without the link
     assert left["wat doet de jeugdarts"].conversation_id is None
+
+
+def test_a_round_that_breaks_half_way_puts_the_data_back(db, project, monkeypatch):
+    import wegwijs.validate
+    from wegwijs.db.models import RetrainRound
+    from wegwijs.training import fingerprint
+
+    (project / "models").mkdir()
+    (project / "models" / "wegwijs.tar.gz").write_bytes(b"x")
+    (project / "models" / "wegwijs.fingerprint").write_text(fingerprint(project) + "\n")
+    with session_factory(db)() as session:
+        export(session)
+        groups = review.pending_groups(session)
+        review.decide(session, groups[0].ids, "relabel", "care_costs", review.trainable_intents(project))
+        session.commit()
+
+    def broken(home):
+        assert list(home.glob("data/*/nlu_reviewed.yml"))  # written before validation
+        raise KeyboardInterrupt  # the maintainer pressed Ctrl-C
+
+    monkeypatch.setattr(wegwijs.validate, "validate", broken)
+    with session_factory(db)() as session:
+        with pytest.raises(KeyboardInterrupt):
+            gate.run_round(project, session, say=lambda _: None)
+    assert not list(project.glob("data/*/nlu_reviewed.yml"))
+    with session_factory(db)() as session:
+        row = session.get(RetrainRound, 1)
+        assert row.decision == "failed" and "KeyboardInterrupt" in row.reason
+        assert review.counts(session)["relabelled"] == 1  # still approved, for the next round

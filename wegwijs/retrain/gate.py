@@ -135,9 +135,6 @@ def _restore(snapshot: Dict[Path, Optional[bytes]]) -> None:
 def run_round(home: Path, session: Session, config: Optional[Path] = None,
               say: Callable[[str], None] = print) -> RoundResult:
     """Write the approved examples, then validate, train, evaluate, report and gate (see module doc)."""
-    from wegwijs.checks import check_examples
-    from wegwijs.validate import validate
-
     with _lock(home):
         current = model_path(home)
         if not current.exists():
@@ -185,60 +182,81 @@ def run_round(home: Path, session: Session, config: Optional[Path] = None,
             session.commit()
             return RoundResult(round_row.id, decision, written, out, cur, cand)
 
-        say(f"round {round_row.id}: writing {len(items)} approved example(s)")
-        written = writer.write_examples(home, [(i.id, i.text, i.intent) for i in items])
-        say(f"  new: {written.total}, already known: {written.known}, held-out (skipped): "
-            f"{written.heldout}, conflicts: {len(written.conflicts)}")
-        for text, wanted, existing in written.conflicts[:10]:
-            say(f"  conflict: {text!r} is {existing} in the data, not {wanted}")
-        if written.total == 0:
-            _restore(snapshot)
-            decision = Decision(False, ["geen nieuwe voorbeelden (alles bekend, in de testset of in "
-                                        "conflict)"])
-            report.write(out, round_row.id, decision, written, None, None, None, None)
-            return finish(decision, written)
-        say("validating: rasa data validate and the NLU checks of wegwijs check")
-        passed, problems, output = validate(home)
-        problems += check_examples(home)
-        if not passed or problems:
-            _restore(snapshot)
-            reasons = ["de trainingsdata is niet geldig: " + "; ".join(problems[:5] or [output[-500:]])]
-            decision = Decision(False, reasons)
-            report.write(out, round_row.id, decision, written, None, None, None, None)
-            return finish(decision, written)
-        stamp_now = fingerprint(home)
-        candidates = home / "models" / "candidates"
-        name = f"candidate-{round_row.id}"
-        say(f"training the candidate ({(config or home / 'config.yml').name})")
-        cmd = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", name, "--out",
-               str(candidates), "--force"]
-        if config is not None:
-            cmd += ["--config", str(config)]
-        trained = subprocess.run(cmd, cwd=home, env=rasa_env())
-        candidate = candidates / f"{name}.tar.gz"
-        if trained.returncode != 0 or not candidate.exists():
-            _restore(snapshot)
-            decision = Decision(False, ["training van de kandidaat mislukte"])
-            report.write(out, round_row.id, decision, written, None, None, None, None)
-            return finish(decision, written)
-        say("evaluating the current model and the candidate on the held-out set and test stories")
-        cur = evaluate_model(current, home)
-        cand = evaluate_model(candidate, home)
-        cur_stories = test_stories(current, home, out / "stories-current")
-        cand_stories = test_stories(candidate, home, out / "stories-candidate")
-        decision = judge(cur, cand, cur_stories, cand_stories)
-        report.write(out, round_row.id, decision, written, cur, cand, cur_stories, cand_stories)
-        if decision.promote:
-            modelstore.promote(home, candidate, stamp_now, {
-                "round": round_row.id, "macro_f1": cand.macro_f1,
-                "promoted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "report": str((out / "report.md").relative_to(home))})
-        else:
-            _restore(snapshot)
-            candidate.unlink(missing_ok=True)
-        if candidates.exists() and not any(candidates.iterdir()):
-            candidates.rmdir()
-        return finish(decision, written, cur, cand)
+        try:
+            return _run(home, session, config, say, items, round_row, out, snapshot, finish)
+        except BaseException as exc:  # a failure or Ctrl-C half way: the data goes back as it was
+            if modelstore.current_info(home).get("round") != round_row.id:  # unless promoted already
+                _restore(snapshot)
+            session.rollback()
+            round_row.finished_at, round_row.decision = utcnow(), "failed"
+            round_row.reason = f"afgebroken: {type(exc).__name__}: {exc}"[:2000]
+            session.commit()
+            raise
+
+
+def _run(home: Path, session: Session, config: Optional[Path], say: Callable[[str], None],
+         items: List[ReviewItem], round_row: RetrainRound, out: Path,
+         snapshot: Dict[Path, Optional[bytes]],
+         finish: Callable[..., "RoundResult"]) -> "RoundResult":
+    """The steps of a round after its bookkeeping (see :func:`run_round`)."""
+    from wegwijs.checks import check_examples
+    from wegwijs.validate import validate
+
+    current = model_path(home)
+    say(f"round {round_row.id}: writing {len(items)} approved example(s)")
+    written = writer.write_examples(home, [(i.id, i.text, i.intent) for i in items])
+    say(f"  new: {written.total}, already known: {written.known}, held-out (skipped): "
+        f"{written.heldout}, conflicts: {len(written.conflicts)}")
+    for text, wanted, existing in written.conflicts[:10]:
+        say(f"  conflict: {text!r} is {existing} in the data, not {wanted}")
+    if written.total == 0:
+        _restore(snapshot)
+        decision = Decision(False, ["geen nieuwe voorbeelden (alles bekend, in de testset of in "
+                                    "conflict)"])
+        report.write(out, round_row.id, decision, written, None, None, None, None)
+        return finish(decision, written)
+    say("validating: rasa data validate and the NLU checks of wegwijs check")
+    passed, problems, output = validate(home)
+    problems += check_examples(home)
+    if not passed or problems:
+        _restore(snapshot)
+        reasons = ["de trainingsdata is niet geldig: " + "; ".join(problems[:5] or [output[-500:]])]
+        decision = Decision(False, reasons)
+        report.write(out, round_row.id, decision, written, None, None, None, None)
+        return finish(decision, written)
+    stamp_now = fingerprint(home)
+    candidates = home / "models" / "candidates"
+    name = f"candidate-{round_row.id}"
+    say(f"training the candidate ({(config or home / 'config.yml').name})")
+    cmd = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", name, "--out",
+           str(candidates), "--force"]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    trained = subprocess.run(cmd, cwd=home, env=rasa_env())
+    candidate = candidates / f"{name}.tar.gz"
+    if trained.returncode != 0 or not candidate.exists():
+        _restore(snapshot)
+        decision = Decision(False, ["training van de kandidaat mislukte"])
+        report.write(out, round_row.id, decision, written, None, None, None, None)
+        return finish(decision, written)
+    say("evaluating the current model and the candidate on the held-out set and test stories")
+    cur = evaluate_model(current, home)
+    cand = evaluate_model(candidate, home)
+    cur_stories = test_stories(current, home, out / "stories-current")
+    cand_stories = test_stories(candidate, home, out / "stories-candidate")
+    decision = judge(cur, cand, cur_stories, cand_stories)
+    report.write(out, round_row.id, decision, written, cur, cand, cur_stories, cand_stories)
+    if decision.promote:
+        modelstore.promote(home, candidate, stamp_now, {
+            "round": round_row.id, "macro_f1": cand.macro_f1,
+            "promoted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "report": str((out / "report.md").relative_to(home))})
+    else:
+        _restore(snapshot)
+        candidate.unlink(missing_ok=True)
+    if candidates.exists() and not any(candidates.iterdir()):
+        candidates.rmdir()
+    return finish(decision, written, cur, cand)
 
 
 def rollback_round(home: Path, session: Session, name: Optional[str] = None) -> modelstore.Saved:

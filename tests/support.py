@@ -5,6 +5,7 @@ import shutil
 import socket
 from pathlib import Path
 
+import sqlalchemy as sa
 import yaml
 
 #: Debian's chromium (installed by .ci/run), with the flags a closed network and root need.
@@ -27,3 +28,14 @@ def endpoints_for(home: Path, folder: Path, actions_port: int) -> Path:
     path = folder / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def create_events_table(db_url: str) -> None:
+    """Rasa's ``events`` table, for tests that write tracker rows by hand."""
+    from wegwijs.db.engine import engine_for
+
+    with engine_for(db_url).begin() as connection:
+        connection.execute(sa.text(
+            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
+            "type_name VARCHAR(255), timestamp REAL, intent_name VARCHAR(255), "
+            "action_name VARCHAR(255), data TEXT)"))

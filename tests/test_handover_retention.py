@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from wegwijs import cli
+from support import create_events_table
 from wegwijs.db import migrate
 from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import Handover, HandoverNote, StaffUser, utcnow
@@ -18,14 +19,6 @@ from wegwijs.retention import purge_conversations, purge_handovers
 
 DAY = 86400
 CONTENT_COLUMNS = ("question", "contact_detail", "consent_text", "child_class")
-
-
-def create_events_table(db_url: str) -> None:
-    with engine_for(db_url).begin() as connection:
-        connection.execute(sa.text(
-            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
-            "type_name VARCHAR(255), timestamp REAL, intent_name VARCHAR(255), "
-            "action_name VARCHAR(255), data TEXT)"))
 
 
 def add_events(db_url: str, sender_id: str, last_timestamp: float, count: int = 3) -> None:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
+from support import create_events_table
 from wegwijs.db import migrate
 from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import (HANDOVER_STATUSES, URGENCIES, AuditEntry, Handover, HandoverNote,
@@ -248,14 +249,6 @@ def plausible_form(csrf: str, assignee_id: int) -> Dict[str, str]:
     """Fields for any handover form (extra fields are ignored by each route)."""
     return {"csrf_token": csrf, "text": "Beste ouder, ik bel u morgen.", "assignee_id": str(assignee_id),
             "resolved_role": "zorgcoordinator"}
-
-
-def create_events_table(db_url: str) -> None:
-    with engine_for(db_url).begin() as connection:
-        connection.execute(sa.text(
-            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
-            "type_name VARCHAR(255), timestamp REAL, intent_name VARCHAR(255), "
-            "action_name VARCHAR(255), data TEXT)"))
 
 
 def add_event(db_url: str, sender_id: str, type_name: str, text: Optional[str] = None,

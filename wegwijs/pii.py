@@ -358,12 +358,18 @@ def find(text: str, names: bool = True, today: Optional[dt.date] = None,
     return resolve(spans)
 
 
-def scrub(text: str, names: bool = True, today: Optional[dt.date] = None) -> str:
-    """``text`` with every piece of personal data replaced by its placeholder."""
+def replace(text: str, spans: Sequence[Span]) -> str:
+    """``text`` with each of ``spans`` (non-overlapping, in order, as :func:`find` gives them)
+    replaced by its placeholder."""
     out, last = [], 0
-    for span in find(text, names=names, today=today):
+    for span in spans:
         out.append(text[last:span.start])
         out.append(PLACEHOLDERS[span.type])
         last = span.end
     out.append(text[last:])
     return "".join(out)
+
+
+def scrub(text: str, names: bool = True, today: Optional[dt.date] = None) -> str:
+    """``text`` with every piece of personal data replaced by its placeholder."""
+    return replace(text, find(text, names=names, today=today))

@@ -94,6 +94,8 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_jwt_secret)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     library = ContentLibrary.load(settings.data_dir)
+    #: the intents a maintainer can pick on the review page (the domain's)
+    intents = retrain_review.trainable_intents(settings.home)
 
     def topic_label(topic: Optional[str]) -> str:
         answer = library.get(topic) if topic else None
@@ -190,12 +192,6 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     def home() -> Response:
         return RedirectResponse("/inbox", status_code=303)
 
-    intents_cache: Dict[str, list] = {}
-
-    def intents() -> list:
-        if "all" not in intents_cache:
-            intents_cache["all"] = retrain_review.trainable_intents(settings.home)
-        return intents_cache["all"]
 
     def login_page(request: Request, status_code: int = 200, message: str = "",
                    email: str = "", next_url: str = "/inbox") -> Response:
@@ -405,7 +401,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
                     status_code: int = 200) -> Response:
         return render(request, "review.html", status_code, user=login[0], session_row=login[1],
                       school=None, groups=retrain_review.pending_groups(session, limit=30),
-                      counts=retrain_review.counts(session), intents=intents(),
+                      counts=retrain_review.counts(session), intents=intents,
                       routing=retrain_review.routing_examples(session), message=message)
 
     @app.post("/review/decide", response_class=HTMLResponse)
@@ -419,7 +415,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         except ValueError:
             item_ids = []
         try:
-            changed = retrain_review.decide(session, item_ids, verdict, intent or None, intents(),
+            changed = retrain_review.decide(session, item_ids, verdict, intent or None, intents,
                                             user.id)
         except retrain_review.ReviewError as exc:
             session.rollback()

@@ -192,7 +192,7 @@ def _item(event_id: int, sender: str, payload: dict, state: _Conversation, resul
         result.skip("handover_form")
         return None
     spans = find(text)
-    scrubbed = _replace(text, spans)
+    scrubbed = pii.replace(text, spans)
     for span in spans:
         result.pii_found[span.type] = result.pii_found.get(span.type, 0) + 1
     intent = (payload.get("parse_data") or {}).get("intent") or {}
@@ -208,12 +208,3 @@ def _item(event_id: int, sender: str, payload: dict, state: _Conversation, resul
         confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         fallback=name == FALLBACK_INTENT, group_key=group_key(scrubbed), status="pending")
 
-
-def _replace(text: str, spans: List[pii.Span]) -> str:
-    out, last = [], 0
-    for span in spans:
-        out.append(text[last:span.start])
-        out.append(pii.PLACEHOLDERS[span.type])
-        last = span.end
-    out.append(text[last:])
-    return "".join(out)

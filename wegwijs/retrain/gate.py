@@ -17,7 +17,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -134,7 +134,9 @@ def _restore(snapshot: Dict[Path, Optional[bytes]]) -> None:
 
 def run_round(home: Path, session: Session, config: Optional[Path] = None,
               say: Callable[[str], None] = print) -> RoundResult:
-    """Write the approved examples, then validate, train, evaluate, report and gate (see module doc)."""
+    """Write the approved examples, then validate, train, evaluate, report and gate (see module doc).
+
+    A failure or Ctrl-C half way puts the data back and records the round as failed."""
     with _lock(home):
         current = model_path(home)
         if not current.exists():
@@ -155,78 +157,79 @@ def run_round(home: Path, session: Session, config: Optional[Path] = None,
         reviewed = sorted((home / "data").glob(f"*/{writer.REVIEWED_FILE}"))
         topics = {home / "data" / t / writer.REVIEWED_FILE for t in writer.intent_topics(home).values()}
         snapshot = _snapshot(sorted(set(reviewed) | topics))
-
-        def finish(decision: Decision, written: writer.WriteResult,
-                   cur: Optional[NluReport] = None, cand: Optional[NluReport] = None) -> RoundResult:
-            round_row.finished_at = utcnow()
-            round_row.decision = "promoted" if decision.promote else (
-                "refused" if cand is not None else "failed")
-            round_row.reason = "\n".join(decision.reasons)
-            round_row.examples = written.total
-            round_row.current_macro_f1 = cur.macro_f1 if cur else None
-            round_row.candidate_macro_f1 = cand.macro_f1 if cand else None
-            round_row.report_path = str((out / "report.md").relative_to(home))
-            new, known, unusable = (set(written.written_ids), set(written.known_ids),
-                                    set(written.unusable_ids))
-            for item in items:
-                if item.id in known:  # in the data already: nothing left to do
-                    item.status = "written"
-                elif item.id in unusable:
-                    item.status, item.round_id = "refused", round_row.id
-                elif item.id in new:
-                    item.round_id = round_row.id
-                    if decision.promote:
-                        item.status = "written"
-                    elif cand is not None:
-                        item.status = "refused"
-            session.commit()
-            return RoundResult(round_row.id, decision, written, out, cur, cand)
-
         try:
-            return _run(home, session, config, say, items, round_row, out, snapshot, finish)
-        except BaseException as exc:  # a failure or Ctrl-C half way: the data goes back as it was
-            if modelstore.current_info(home).get("round") != round_row.id:  # unless promoted already
+            decision, written, cur, cand = _steps(home, config, say, items, round_row.id, out,
+                                                  snapshot)
+        except BaseException as exc:  # the data goes back as it was, unless promoted already
+            if modelstore.current_info(home).get("round") != round_row.id:
                 _restore(snapshot)
             session.rollback()
             round_row.finished_at, round_row.decision = utcnow(), "failed"
             round_row.reason = f"afgebroken: {type(exc).__name__}: {exc}"[:2000]
             session.commit()
             raise
+        _record(round_row, items, decision, written, cur, cand, out.relative_to(home) / "report.md")
+        session.commit()
+        return RoundResult(round_row.id, decision, written, out, cur, cand)
 
 
-def _run(home: Path, session: Session, config: Optional[Path], say: Callable[[str], None],
-         items: List[ReviewItem], round_row: RetrainRound, out: Path,
-         snapshot: Dict[Path, Optional[bytes]],
-         finish: Callable[..., "RoundResult"]) -> "RoundResult":
-    """The steps of a round after its bookkeeping (see :func:`run_round`)."""
+def _record(round_row: RetrainRound, items: List[ReviewItem], decision: Decision,
+            written: writer.WriteResult, cur: Optional[NluReport], cand: Optional[NluReport],
+            report_path: Path) -> None:
+    """The round's outcome on its row and on the review items (not committed)."""
+    round_row.finished_at = utcnow()
+    round_row.decision = "promoted" if decision.promote else ("refused" if cand is not None else "failed")
+    round_row.reason = "\n".join(decision.reasons)
+    round_row.examples = written.total
+    round_row.current_macro_f1 = cur.macro_f1 if cur else None
+    round_row.candidate_macro_f1 = cand.macro_f1 if cand else None
+    round_row.report_path = str(report_path)
+    new, known, unusable = set(written.written_ids), set(written.known_ids), set(written.unusable_ids)
+    for item in items:
+        if item.id in known:  # in the data already: nothing left to do
+            item.status = "written"
+        elif item.id in unusable:
+            item.status, item.round_id = "refused", round_row.id
+        elif item.id in new:
+            item.round_id = round_row.id
+            if decision.promote:
+                item.status = "written"
+            elif cand is not None:
+                item.status = "refused"
+
+
+Outcome = Tuple[Decision, writer.WriteResult, Optional[NluReport], Optional[NluReport]]
+
+
+def _steps(home: Path, config: Optional[Path], say: Callable[[str], None], items: List[ReviewItem],
+           round_id: int, out: Path, snapshot: Dict[Path, Optional[bytes]]) -> Outcome:
+    """Write, validate, train, evaluate, report, and promote or put the data back."""
     from wegwijs.checks import check_examples
     from wegwijs.validate import validate
 
-    current = model_path(home)
-    say(f"round {round_row.id}: writing {len(items)} approved example(s)")
+    def stop(reason: str, written: writer.WriteResult) -> Outcome:
+        _restore(snapshot)
+        decision = Decision(False, [reason])
+        report.write(out, round_id, decision, written, None, None, None, None)
+        return decision, written, None, None
+
+    say(f"round {round_id}: writing {len(items)} approved example(s)")
     written = writer.write_examples(home, [(i.id, i.text, i.intent) for i in items])
     say(f"  new: {written.total}, already known: {written.known}, held-out (skipped): "
         f"{written.heldout}, conflicts: {len(written.conflicts)}")
     for text, wanted, existing in written.conflicts[:10]:
         say(f"  conflict: {text!r} is {existing} in the data, not {wanted}")
     if written.total == 0:
-        _restore(snapshot)
-        decision = Decision(False, ["geen nieuwe voorbeelden (alles bekend, in de testset of in "
-                                    "conflict)"])
-        report.write(out, round_row.id, decision, written, None, None, None, None)
-        return finish(decision, written)
+        return stop("geen nieuwe voorbeelden (alles bekend, in de testset of in conflict)", written)
     say("validating: rasa data validate and the NLU checks of wegwijs check")
     passed, problems, output = validate(home)
     problems += check_examples(home)
     if not passed or problems:
-        _restore(snapshot)
-        reasons = ["de trainingsdata is niet geldig: " + "; ".join(problems[:5] or [output[-500:]])]
-        decision = Decision(False, reasons)
-        report.write(out, round_row.id, decision, written, None, None, None, None)
-        return finish(decision, written)
-    stamp_now = fingerprint(home)
+        return stop("de trainingsdata is niet geldig: " + "; ".join(problems[:5] or [output[-500:]]),
+                    written)
+    stamp = fingerprint(home)
     candidates = home / "models" / "candidates"
-    name = f"candidate-{round_row.id}"
+    name = f"candidate-{round_id}"
     say(f"training the candidate ({(config or home / 'config.yml').name})")
     cmd = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", name, "--out",
            str(candidates), "--force"]
@@ -235,20 +238,17 @@ def _run(home: Path, session: Session, config: Optional[Path], say: Callable[[st
     trained = subprocess.run(cmd, cwd=home, env=rasa_env())
     candidate = candidates / f"{name}.tar.gz"
     if trained.returncode != 0 or not candidate.exists():
-        _restore(snapshot)
-        decision = Decision(False, ["training van de kandidaat mislukte"])
-        report.write(out, round_row.id, decision, written, None, None, None, None)
-        return finish(decision, written)
+        return stop("training van de kandidaat mislukte", written)
     say("evaluating the current model and the candidate on the held-out set and test stories")
-    cur = evaluate_model(current, home)
-    cand = evaluate_model(candidate, home)
+    current = model_path(home)
+    cur, cand = evaluate_model(current, home), evaluate_model(candidate, home)
     cur_stories = test_stories(current, home, out / "stories-current")
     cand_stories = test_stories(candidate, home, out / "stories-candidate")
     decision = judge(cur, cand, cur_stories, cand_stories)
-    report.write(out, round_row.id, decision, written, cur, cand, cur_stories, cand_stories)
+    report.write(out, round_id, decision, written, cur, cand, cur_stories, cand_stories)
     if decision.promote:
-        modelstore.promote(home, candidate, stamp_now, {
-            "round": round_row.id, "macro_f1": cand.macro_f1,
+        modelstore.promote(home, candidate, stamp, {
+            "round": round_id, "macro_f1": cand.macro_f1,
             "promoted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "report": str((out / "report.md").relative_to(home))})
     else:
@@ -256,7 +256,7 @@ def _run(home: Path, session: Session, config: Optional[Path], say: Callable[[st
         candidate.unlink(missing_ok=True)
     if candidates.exists() and not any(candidates.iterdir()):
         candidates.rmdir()
-    return finish(decision, written, cur, cand)
+    return decision, written, cur, cand
 
 
 def rollback_round(home: Path, session: Session, name: Optional[str] = None) -> modelstore.Saved:

@@ -40,3 +40,13 @@ def db_url(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'wegwijs.db'}"
     monkeypatch.setenv("WEGWIJS_DB_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real Redis server for the session."""
+    from support import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()

@@ -60,8 +60,11 @@ class Parent:
         assert confirmed.get(timeout=30) == self.session_id
 
     def say(self, text: str) -> None:
+        metadata = {"school_id": self.school}
+        if text.startswith("/"):
+            metadata["button"] = True  # a payload is a button click, as the widget sends it
         self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
-                                          "metadata": {"school_id": self.school}})
+                                          "metadata": metadata})
 
     def wait_for(self, pattern: str, timeout: float = 60) -> List[str]:
         """Messages received until one matches ``pattern`` (all of them, in order)."""

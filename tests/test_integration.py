@@ -47,8 +47,11 @@ class Chat:
 
     def send(self, sender: str, text: str, school: Optional[str] = None) -> List[Dict]:
         body = {"sender": sender, "message": text}
-        if school is not None:
-            body["metadata"] = {"school_id": school}
+        metadata = {"school_id": school} if school is not None else {}
+        if text.startswith("/"):
+            metadata["button"] = True  # a payload is a button click, as the widget sends it
+        if metadata:
+            body["metadata"] = metadata
         request = urllib.request.Request(self.url, data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -74,6 +77,8 @@ def stack(home, tmp_path_factory, monkeypatch_module):
     tmp = tmp_path_factory.mktemp("stack")
     db_url = f"sqlite:///{tmp / 'wegwijs.db'}"
     monkeypatch_module.setenv("WEGWIJS_DB_URL", db_url)
+    # every test message comes from 127.0.0.1: no limit per address (tests/test_hardening.py checks them)
+    monkeypatch_module.setenv("WEGWIJS_RATE_IP_PER_MINUTE", "0")
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     endpoints = endpoints_for(home, tmp, actions_port)
     from wegwijs.db import migrate

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from wegwijs.channels import SeenMessages, WegwijsSocketIOOutput, client_message_id
+from wegwijs.channels import WegwijsSocketIOOutput
 from wegwijs.db import migrate
 from wegwijs.db.engine import session_factory
 from wegwijs.db.models import Handover, HandoverNote
@@ -125,21 +125,6 @@ def test_cors_allows_school_websites_and_configured_origins_only(web):
         assert client.get(url, headers={"Origin": origin}).headers.get(
             "access-control-allow-origin") == origin
     assert "access-control-allow-origin" not in client.get(url, headers={"Origin": "https://evil.example"}).headers
-
-
-def test_seen_messages_are_bounded_and_per_conversation():
-    seen = SeenMessages(size=3)
-    assert seen.first_time("a", "1") and not seen.first_time("a", "1")
-    assert seen.first_time("b", "1")  # another conversation
-    seen.first_time("a", "2"), seen.first_time("a", "3"), seen.first_time("a", "4")
-    assert seen.first_time("b", "1")  # forgotten: the oldest fell out
-
-
-def test_client_message_id_is_taken_only_when_sensible():
-    assert client_message_id({"client_message_id": "abc"}) == "abc"
-    assert client_message_id({"client_message_id": 5}) is None
-    assert client_message_id({"client_message_id": "x" * 101}) is None
-    assert client_message_id(None) is None and client_message_id("tekst") is None
 
 
 def test_staff_messages_reach_the_socket_with_name_and_role():

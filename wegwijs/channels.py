@@ -1,58 +1,240 @@
-"""Rasa's socket.io channel with two additions for the widget (credentials.yml names this class).
+"""Wegwijs's chat channels (credentials.yml names them): Rasa's REST and socket.io channels, hardened.
 
-- **Each message once**: the widget gives every message a client id (``metadata.client_message_id``)
-  and sends it again after a lost connection until the server acknowledges it. A message id seen
-  before for the same conversation is not processed twice. (The acknowledgement is socket.io's own:
-  Rasa's handler returns after the message is processed and stored.)
-- **Staff messages carry the staff member**: bot messages that the staff portal sends through Rasa's
-  HTTP API (``output_channel=latest``) reach the chat as ``{"text": …, "staff": {"name", "role"}}``,
-  so the widget can show who is writing.
+Both keep Rasa's names (``rest``, ``socketio``), so their URLs and ``output_channel=latest`` stay the same.
+Before a message reaches Rasa, :mod:`wegwijs.chat_guard` checks it (conversation id, length, "/"
+payloads, metadata, rate limits). Around Rasa:
 
-The channel keeps Rasa's name ``socketio``, so ``output_channel=latest`` finds it.
+- **Loud storage failures.** Rasa wraps the tracker store in a ``FailSafeTrackerStore`` that, when the
+  database fails, forgets the conversation and keeps new events in memory only (RasaHQ/rasa#3243). The
+  channels make that wrapper raise instead, and refuse to work at all when the tracker store is not
+  Wegwijs's SQL store (Rasa falls back to memory when the configured class cannot be loaded). The
+  parent gets a Dutch message saying the message was not stored; the widget sends it again later.
+- **Never silence.** When Rasa produced no reply for a message and the conversation is not paused for
+  staff (an action server that does not answer, for example), the parent gets a Dutch message.
+- **Each message once** (socket.io): the widget's message id (``metadata.client_message_id``) is
+  remembered once processed; a copy sent again after a lost connection is acknowledged, not processed.
+  The acknowledgement says ``ok``, ``retry`` (with seconds) or ``refused``.
+- **Staff messages carry the staff member**: bot messages that the portal sends through Rasa's HTTP API
+  reach the chat as ``{"text": …, "staff": {"name", "role"}}``.
+- **Several Rasa processes**: with ``WEGWIJS_REDIS_URL`` socket.io messages go through Redis, so a staff
+  reply sent through any process reaches the parent's socket, and rate limits and message ids are shared.
+- **Origins**: socket.io connections from a browser page that is not a school website (or a configured
+  widget origin) are refused; Rasa's ``--cors`` (``wegwijs rasa``) covers the HTTP side.
+
+``GET /webhooks/rest/`` reports the stores in use and answers 503 when conversations would not be kept.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, SQLTrackerStore
+from rasa.shared.core.constants import DEFAULT_INTENTS
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from wegwijs import chat_guard
 from wegwijs.handovers.live import STAFF_METADATA_KEY
+from wegwijs.settings import Settings
 
-CLIENT_ID_KEY = "client_message_id"
-MAX_REMEMBERED = 50_000
+logger = logging.getLogger(__name__)
 
-
-class SeenMessages:
-    """The most recent (conversation, client message id) pairs, bounded."""
-
-    def __init__(self, size: int = MAX_REMEMBERED) -> None:
-        self.size = size
-        self._seen: "OrderedDict[tuple, None]" = OrderedDict()
-
-    def first_time(self, conversation_id: str, message_id: str) -> bool:
-        key = (conversation_id, message_id)
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-        return True
+Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-def client_message_id(metadata: Optional[Dict[str, Any]]) -> Optional[str]:
-    """The widget's id of a message, if it is a sensible one."""
-    value = (metadata or {}).get(CLIENT_ID_KEY) if isinstance(metadata, dict) else None
-    if isinstance(value, str) and 0 < len(value) <= 100:
-        return value
-    return None
+class StorageFailure(RuntimeError):
+    """The tracker store failed; the message was not stored."""
+
+
+class NotStoring(RuntimeError):
+    """Rasa runs without Wegwijs's SQL tracker store: conversations would be lost."""
+
+
+def _raise_storage_failure(error: Exception) -> None:
+    raise StorageFailure(type(error).__name__) from error
+
+
+def primary_tracker_store(agent: Any) -> Any:
+    """The tracker store under Rasa's wrappers."""
+    store = agent.tracker_store
+    while isinstance(store, (FailSafeTrackerStore, AwaitableTrackerStore)):
+        store = store._tracker_store
+    return store
+
+
+def make_storage_loud(agent: Any) -> None:
+    """Make Rasa's fail-safe wrapper raise instead of falling back to memory; refuse a memory store."""
+    store = agent.tracker_store
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is not _raise_storage_failure:
+        store._on_tracker_store_error = _raise_storage_failure
+    if not isinstance(primary_tracker_store(agent), SQLTrackerStore):
+        raise NotStoring(type(primary_tracker_store(agent)).__name__)
+
+
+def button_intents(agent: Any) -> List[str]:
+    """The intents a button payload may name: the domain's own, not Rasa's built-in ones."""
+    domain = getattr(agent, "domain", None)
+    return [name for name in (domain.intents if domain else []) if name not in DEFAULT_INTENTS]
+
+
+class Guard:
+    """The checks and shared state of both channels (one per Rasa process)."""
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        settings = settings or Settings.from_env()
+        self.settings = settings
+        self.limiter = chat_guard.RateLimiter(settings.rate_per_conversation, settings.rate_per_ip,
+                                              settings.redis_url)
+        self.seen = chat_guard.SeenMessages(settings.redis_url)
+        self._origins: Optional[set] = None
+
+    def origins(self) -> set:
+        """Web origins that may open the chat: the schools' websites and WEGWIJS_WIDGET_ORIGINS."""
+        if self._origins is None:
+            self._origins = set(allowed_origins(self.settings))
+        return self._origins
+
+    async def process(self, app: Sanic, on_new_message: Handler, message: UserMessage,
+                      replies: Callable[[], int]) -> Optional[str]:
+        """Hand ``message`` to Rasa. ``None`` when it was stored, else the Dutch text to show.
+
+        ``replies`` counts what Rasa sent back; no reply and no pause means something failed quietly.
+        """
+        agent = app.ctx.agent
+        try:
+            make_storage_loud(agent)
+            await on_new_message(message)
+        except NotStoring as error:
+            logger.error("refusing chat messages: Rasa runs with %s instead of the SQL tracker store, "
+                         "conversations would be lost", error)
+            return chat_guard.UNAVAILABLE
+        except Exception as error:  # noqa: BLE001 - any failure: the parent hears, the message is retried
+            logger.error("chat message not processed: %s: %s", type(error).__name__,
+                         type(error.__cause__).__name__ if error.__cause__ else "-")
+            return chat_guard.UNAVAILABLE
+        if not replies():
+            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            if tracker is None or not tracker.is_paused():
+                logger.error("no reply to a chat message (conversation not paused); the parent is told")
+                return chat_guard.NO_REPLY
+        return ""
+
+
+def allowed_origins(settings: Settings) -> List[str]:
+    """The schools' websites and ``WEGWIJS_WIDGET_ORIGINS``, as origins (scheme://host[:port])."""
+    from wegwijs.schools import SchoolRegistry
+
+    origins = set(settings.widget_origins)
+    try:
+        schools = SchoolRegistry.from_directory(settings.schools_dir)
+        for school_id in schools.ids():
+            school = schools.get(school_id)
+            if school and school.website:
+                origins.add(_origin(school.website))
+    except Exception as error:  # noqa: BLE001 - a broken profile must not open the chat to everyone
+        logger.error("school profiles unreadable (%s); only WEGWIJS_WIDGET_ORIGINS may use the chat", error)
+    return sorted(origins)
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url.rstrip("/")
+
+
+def _client_ip(request: Optional[Request]) -> Optional[str]:
+    if request is None:
+        return None
+    return request.remote_addr or request.ip or None
+
+
+async def _health(request: Request) -> HTTPResponse:
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or not agent.is_ready():
+        return response.json({"status": "starting"}, status=503)
+    store = primary_tracker_store(agent)
+    report = {"tracker_store": type(store).__name__, "lock_store": type(agent.lock_store).__name__}
+    if getattr(agent.lock_store, "inner", None) is not None:
+        report["lock_store"] += f" ({type(agent.lock_store.inner).__name__})"
+    if not isinstance(store, SQLTrackerStore):
+        return response.json(dict(report, status="not storing conversations"), status=503)
+    return response.json(dict(report, status="ok"))
+
+
+class WegwijsRest(InputChannel):
+    """Rasa's REST channel (``POST /webhooks/rest/webhook``) with the checks of :class:`Guard`.
+
+    Answers are a JSON list of bot messages, also when a message is refused (400, 413, 429, 503), so a
+    client can always show the Dutch text. Streaming (``?stream=true``) is not offered.
+    """
+
+    def __init__(self, guard: Optional[Guard] = None) -> None:
+        self.guard = guard
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        guard = self.guard = self.guard or Guard()
+        webhook = Blueprint("wegwijs_rest", __name__)
+        webhook.add_route(_health, "/", methods=["GET"])
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - not JSON
+                body = None
+            body = body if isinstance(body, dict) else {}
+            sender = body.get("sender")
+            if not chat_guard.valid_conversation_id(sender):
+                return _answer(None, chat_guard.BAD_CONVERSATION, 400)
+            wait = await guard.limiter.wait_seconds(sender, _client_ip(request))
+            if wait:
+                return _answer(sender, chat_guard.TOO_MANY, 429, {"Retry-After": str(wait)})
+            verdict = chat_guard.inspect(body.get("message"), body.get("metadata"),
+                                         button_intents(request.app.ctx.agent))
+            if verdict.refusal:
+                return _answer(sender, verdict.refusal, 413 if verdict.refusal == chat_guard.TOO_LONG else 400)
+            collector = CollectingOutputChannel()
+            message = UserMessage(verdict.text, collector, sender, input_channel=self.name(),
+                                  metadata=verdict.metadata)
+            problem = await guard.process(request.app, on_new_message, message,
+                                          lambda: len(collector.messages))
+            if problem == chat_guard.UNAVAILABLE:
+                return _answer(sender, problem, 503, {"Retry-After": "30"})
+            if problem:
+                collector.messages.append({"recipient_id": sender, "text": problem})
+            return response.json(collector.messages)
+
+        return webhook
+
+
+def _answer(sender: Optional[str], text: str, status: int,
+            headers: Optional[Dict[str, str]] = None) -> HTTPResponse:
+    return response.json([{"recipient_id": sender, "text": text}], status=status, headers=headers)
 
 
 class WegwijsSocketIOOutput(SocketIOOutput):
-    """Sends staff messages with the staff member's name and role."""
+    """Counts what it sends, and sends staff messages with the staff member's name and role."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent = 0
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(socket_id, response)
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         staff = message.get(STAFF_METADATA_KEY)
@@ -63,22 +245,111 @@ class WegwijsSocketIOOutput(SocketIOOutput):
 
 
 class WegwijsSocketIO(SocketIOInput):
-    """socket.io with exactly-once processing of widget messages and staff names on staff messages."""
+    """Rasa's socket.io channel (session persistence on) with the checks of :class:`Guard`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, guard: Optional[Guard] = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.seen = SeenMessages()
+        self.guard = guard
+        self.app: Optional[Sanic] = None
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = dict(credentials or {})
+        return cls(credentials.get("user_message_evt", "user_uttered"),
+                   credentials.get("bot_message_evt", "bot_uttered"),
+                   credentials.get("namespace"), True, credentials.get("socketio_path", "/socket.io"),
+                   None, "HS256", credentials.get("metadata_key", "metadata"))
 
     def get_output_channel(self) -> Optional[SocketIOOutput]:
         if self.sio is None:
             return super().get_output_channel()
         return WegwijsSocketIOOutput(self.sio, self.bot_message_evt)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        async def once(message: UserMessage) -> None:
-            message_id = client_message_id(message.metadata)
-            if message_id and not self.seen.first_time(message.sender_id, message_id):
-                return
-            await on_new_message(message)
+    def _server(self) -> Any:
+        from socketio import AsyncRedisManager, AsyncServer
 
-        return super().blueprint(once)
+        redis_url = self.guard.settings.redis_url
+        manager = AsyncRedisManager(redis_url, channel="wegwijs-socketio") if redis_url else None
+        # Origins are checked in `connect`; CORS headers come from Rasa's --cors, so none here.
+        return AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager,
+                           max_http_buffer_size=256 * 1024)
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        guard = self.guard = self.guard or Guard()
+        sio = self.sio = self._server()
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        webhook.add_route(_health, "/", methods=["GET"])
+
+        @webhook.listener("after_server_start")
+        async def remember_app(app: Sanic, _loop: Any) -> None:
+            self.app = app
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            # Browsers send one Origin; some clients (websocket-client) add their own, joined by a comma.
+            # Allowed: the schools' websites, the widget origins, and Rasa's own origin (it serves no pages).
+            own = {f"{scheme}://{environ.get('HTTP_HOST')}" for scheme in ("http", "https")}
+            origins = [part.strip().rstrip("/") for part in (environ.get("HTTP_ORIGIN") or "").split(",")]
+            refused = [origin for origin in origins
+                       if origin and origin not in guard.origins() and origin not in own]
+            if refused:
+                logger.warning("socket.io connection refused: origin %r is not a school website",
+                               refused[0][:100])
+                return False
+            await sio.save_session(sid, {"ip": _client_ip(environ.get("sanic.request"))},
+                                   namespace=self.namespace)
+            return True
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            session_id = (data or {}).get("session_id") if isinstance(data, dict) else None
+            if not chat_guard.valid_conversation_id(session_id):
+                session_id = uuid.uuid4().hex
+            sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> Dict[str, Any]:
+            return await self._handle(sid, data if isinstance(data, dict) else {}, on_new_message)
+
+        return webhook
+
+    async def _tell(self, sid: Text, text: str) -> None:
+        await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+
+    async def _handle(self, sid: Text, data: Dict[str, Any], on_new_message: Handler) -> Dict[str, Any]:
+        guard = self.guard
+        sender = data.get("session_id")
+        if not chat_guard.valid_conversation_id(sender):
+            await self._tell(sid, chat_guard.BAD_CONVERSATION)
+            return {"status": "refused"}
+        session = await self.sio.get_session(sid, namespace=self.namespace)
+        wait = await guard.limiter.wait_seconds(sender, (session or {}).get("ip"))
+        if wait:
+            return {"status": "retry", "retry_after": wait, "text": chat_guard.TOO_MANY}
+        app = self.app or Sanic.get_app()
+        verdict = chat_guard.inspect(data.get("message"), data.get(self.metadata_key),
+                                     button_intents(app.ctx.agent))
+        if verdict.refusal:
+            await self._tell(sid, verdict.refusal)
+            return {"status": "refused"}
+        message_id = verdict.metadata.get(chat_guard.CLIENT_ID_KEY)
+        if message_id:
+            state = await guard.seen.start(sender, message_id)
+            if state == "done":
+                return {"status": "ok"}
+            if state == "busy":
+                return {"status": "retry", "retry_after": 3}
+        output = WegwijsSocketIOOutput(self.sio, self.bot_message_evt)
+        message = UserMessage(verdict.text, output, sender, input_channel=self.name(),
+                              metadata=verdict.metadata)
+        problem = await guard.process(app, on_new_message, message, lambda: output.sent)
+        if problem == chat_guard.UNAVAILABLE:
+            if message_id:
+                await guard.seen.failed(sender, message_id)
+            return {"status": "retry", "retry_after": 30, "text": problem}
+        if message_id:
+            await guard.seen.done(sender, message_id)
+        if problem:
+            await output._send_message(sender, {"text": problem})
+        return {"status": "ok"}

@@ -134,6 +134,33 @@ def _web(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
+def _rasa(settings: Settings, args: argparse.Namespace) -> int:
+    """``rasa run`` with our channels, JWT-only HTTP API and CORS for the schools (replaces this process)."""
+    import os
+    from pathlib import Path
+
+    from wegwijs.serve import rasa_command
+    from wegwijs.training import rasa_env
+
+    command = rasa_command(settings.home, args.host, args.port, settings.rasa_jwt_secret or "",
+                           Path(args.endpoints) if args.endpoints else None)
+    os.chdir(settings.home)
+    os.execvpe(command[0], command, rasa_env())
+    return 0  # pragma: no cover - exec does not return
+
+
+def _actions(args: argparse.Namespace) -> int:
+    """The action server (replaces this process)."""
+    import os
+
+    from wegwijs.serve import actions_command
+    from wegwijs.training import rasa_env
+
+    command, env = actions_command(args.host, args.port)
+    os.execvpe(command[0], command, dict(rasa_env(), **env))
+    return 0  # pragma: no cover - exec does not return
+
+
 def _retrain(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -285,6 +312,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     web_parser = sub.add_parser("web", help="run the widget server: widget, demo school pages, widget API")
     web_parser.add_argument("--host", default="127.0.0.1")
     web_parser.add_argument("--port", type=int, default=8080)
+    rasa_parser = sub.add_parser("rasa", help="run Rasa: our chat channels, HTTP API with JWT only "
+                                              "(WEGWIJS_RASA_JWT_SECRET), CORS for the schools")
+    rasa_parser.add_argument("--host", default="127.0.0.1")
+    rasa_parser.add_argument("--port", type=int, default=5005)
+    rasa_parser.add_argument("--endpoints", default=None, help="default: endpoints.yml")
+    actions_parser = sub.add_parser("actions", help="run the action server (no authentication: bind it "
+                                                    "to loopback or a private network)")
+    actions_parser.add_argument("--host", default="127.0.0.1")
+    actions_parser.add_argument("--port", type=int, default=5055)
     retrain_parser = sub.add_parser("retrain", help="retrain from conversation logs (docs/retraining.md)")
     retrain_sub = retrain_parser.add_subparsers(dest="retrain_command", required=True)
     retrain_sub.add_parser("export", help="parents' messages since the last export, PII scrubbed")
@@ -325,6 +361,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _web(settings, args.host, args.port)
     if args.command == "retrain":
         return _retrain(settings, args)
+    if args.command == "rasa":
+        return _rasa(settings, args)
+    if args.command == "actions":
+        return _actions(args)
     return _retention(settings, args.days, args.handover_days)
 
 

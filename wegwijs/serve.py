@@ -21,7 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from wegwijs.training import MODEL_NAME, rasa_env
 
@@ -86,14 +86,40 @@ def demo_logins(home: Path) -> str:
     return path.read_text(encoding="utf-8").rstrip() if path.exists() else ""
 
 
+def rasa_command(home: Path, host: str, port: int, jwt_secret: str, endpoints: Optional[Path] = None,
+                 origins: Optional[List[str]] = None, model: Optional[Path] = None) -> List[str]:
+    """``rasa run`` as Wegwijs runs it: our channels, the HTTP API with JWTs only, CORS for the schools.
+
+    ``origins`` defaults to the schools' websites and ``WEGWIJS_WIDGET_ORIGINS``.
+    """
+    if not jwt_secret:
+        raise SystemExit("WEGWIJS_RASA_JWT_SECRET is needed: Rasa's HTTP API must not run without auth")
+    if origins is None:
+        from wegwijs.channels import allowed_origins
+        from wegwijs.settings import Settings
+
+        origins = allowed_origins(Settings.from_env())
+    return [sys.executable, "-m", "rasa", "run",
+            "--model", str(model or home / "models" / f"{MODEL_NAME}.tar.gz"),
+            "--port", str(port), "--interface", host,
+            "--endpoints", str(endpoints or home / "endpoints.yml"),
+            "--credentials", str(home / "credentials.yml"),
+            "--cors", *(origins or ["http://localhost"]),
+            "--enable-api", "--jwt-secret", jwt_secret, "--jwt-method", "HS256"]
+
+
+def actions_command(host: str, port: int) -> Tuple[List[str], Dict[str, str]]:
+    """The action server and its environment; it has no authentication, so ``host`` is loopback or a
+    private network address (rasa_sdk reads the address from ``SANIC_HOST``)."""
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)], {"SANIC_HOST": host}
+
+
 def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port: int,
              endpoints: Optional[Path] = None, portal_port: Optional[int] = None,
              keys: Optional[Dict[str, str]] = None) -> List[Service]:
     """The processes of the embedded setup (the portal when ``portal_port`` is given)."""
     env = rasa_env()
-    env["SANIC_HOST"] = "127.0.0.1"
     keys = keys or local_secrets(home)
-    model = home / "models" / f"{MODEL_NAME}.tar.gz"
     portal_env = dict(env, WEGWIJS_PORTAL_SECRET=keys["WEGWIJS_PORTAL_SECRET"],
                       WEGWIJS_RASA_JWT_SECRET=keys["WEGWIJS_RASA_JWT_SECRET"],
                       WEGWIJS_RASA_URL=f"http://127.0.0.1:{rasa_port}")
@@ -103,24 +129,24 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
             # plain http on this machine only; behind TLS keep the default (Secure cookies)
             portal_env.setdefault("WEGWIJS_PORTAL_SECURE_COOKIES", "false")
         env["WEGWIJS_PORTAL_URL"] = portal_env["WEGWIJS_PORTAL_URL"]
+    # the demo school pages are on the web server: they may open the chat
+    env.setdefault("WEGWIJS_WIDGET_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")
     web_env = dict(env)
     web_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
-    web_env.setdefault("WEGWIJS_WIDGET_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")
     portal = [Service("portal",
                       [sys.executable, "-m", "wegwijs.cli", "portal", "--host", host,
                        "--port", str(portal_port)],
                       f"http://127.0.0.1:{portal_port}/healthz", portal_env)] if portal_port else []
+    from wegwijs.channels import allowed_origins
+    from wegwijs.settings import Settings
+
+    origins = allowed_origins(Settings.from_env(env))
+    actions, actions_env = actions_command("127.0.0.1", actions_port)
     return [
-        Service("actions",
-                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(actions_port)],
-                f"http://127.0.0.1:{actions_port}/health", env),
-        Service("rasa",
-                [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port),
-                 "--interface", host, "--endpoints", str(endpoints or home / "endpoints.yml"),
-                 "--credentials", str(home / "credentials.yml"), "--cors", "*",
-                 "--enable-api", "--jwt-secret", keys["WEGWIJS_RASA_JWT_SECRET"],
-                 "--jwt-method", "HS256"],
-                f"http://127.0.0.1:{rasa_port}/", env),
+        Service("actions", actions, f"http://127.0.0.1:{actions_port}/health", dict(env, **actions_env)),
+        Service("rasa", rasa_command(home, host, rasa_port, keys["WEGWIJS_RASA_JWT_SECRET"], endpoints, origins),
+                # answers once the model is loaded and conversations are stored in the database
+                f"http://127.0.0.1:{rasa_port}/webhooks/rest/", env),
         Service("web",
                 [sys.executable, "-m", "wegwijs.cli", "web", "--host", host, "--port", str(web_port)],
                 f"http://127.0.0.1:{web_port}/privacy.html", web_env),
@@ -209,7 +235,7 @@ Wegwijs is running.
 {logins}
   Action server:     http://127.0.0.1:{args.actions_port}/health
   Try: curl -s localhost:{args.rasa_port}/webhooks/rest/webhook \\
-         -d '{{"sender":"t1","message":"hoi","metadata":{{"school_id":"{school}"}}}}'
+         -d '{{"sender":"proef-gesprek-0001","message":"hoi","metadata":{{"school_id":"{school}"}}}}'
   Logs: var/log/. Stop with Ctrl-C.""", flush=True)
     try:
         while all(process.poll() is None for process in processes):

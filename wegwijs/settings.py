@@ -16,6 +16,9 @@
 | WEGWIJS_PUBLIC_RASA_URL | http://localhost:5005 | Rasa as parents' browsers reach it (the demo pages' widget) |
 | WEGWIJS_RASA_URL | http://127.0.0.1:5005 | Rasa's HTTP API, for staff replies |
 | WEGWIJS_RASA_JWT_SECRET | (none) | signs the portal's JWTs for Rasa's HTTP API (`rasa run --jwt-secret`) |
+| WEGWIJS_REDIS_URL | (none) | Redis for several Rasa processes: lock store, socket.io between processes, rate limits |
+| WEGWIJS_RATE_CONVERSATION_PER_MINUTE | 20 | chat messages per conversation per minute (0: no limit) |
+| WEGWIJS_RATE_IP_PER_MINUTE | 120 | chat messages per IP address per minute (0: no limit) |
 | WEGWIJS_SMTP_HOST / _PORT | (none) / 25 | mail server for notifications; none: no mail |
 | WEGWIJS_SMTP_FROM | wegwijs@localhost | sender of notification mails |
 | WEGWIJS_SMTP_USER / _PASSWORD / _STARTTLS | (none) / (none) / false | SMTP login |
@@ -58,6 +61,9 @@ class Settings:
     smtp_starttls: bool = False
     widget_origins: tuple = ()
     public_rasa_url: str = "http://localhost:5005"
+    redis_url: Optional[str] = field(default=None, repr=False)
+    rate_per_conversation: int = 20
+    rate_per_ip: int = 120
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -87,6 +93,9 @@ class Settings:
             widget_origins=tuple(origin.strip().rstrip("/") for origin in
                                  (env.get("WEGWIJS_WIDGET_ORIGINS") or "").split(",") if origin.strip()),
             public_rasa_url=env.get("WEGWIJS_PUBLIC_RASA_URL") or "http://localhost:5005",
+            redis_url=env.get("WEGWIJS_REDIS_URL") or None,
+            rate_per_conversation=_whole(env, "WEGWIJS_RATE_CONVERSATION_PER_MINUTE", 20, 0, 100_000),
+            rate_per_ip=_whole(env, "WEGWIJS_RATE_IP_PER_MINUTE", 120, 0, 1_000_000),
         )
 
 

@@ -50,7 +50,7 @@
   }
   var session = store("session") || store("session", randomId());
   var queue = store("queue") || [];
-  var socket = null, confirmed = false, sending = false;
+  var socket = null, confirmed = false, sending = false, retrying = null;
 
   // ---------------------------------------------------------------- DOM
   function el(tag, attrs, children) {
@@ -150,7 +150,7 @@
     text = (text || "").trim();
     if (!text) { return; }
     clearButtons();
-    var message = { id: randomId(), text: text, payload: payload || text };
+    var message = { id: randomId(), text: text, payload: payload || text, button: !!payload };
     queue.push(message);
     store("queue", queue);
     addMessage({ from: "parent", text: text, pending: message.id });
@@ -169,16 +169,28 @@
     sending = true;
     typing.hidden = false;
     var message = queue[0];
+    var metadata = { school_id: school, client_message_id: message.id };
+    // only a click on a button may send a payload ("/intent"); typed text starting with "/" stays text
+    if (message.button) { metadata.button = true; }
     socket.timeout(ACK_TIMEOUT).emit("user_uttered", {
-      message: message.payload, session_id: session,
-      metadata: { school_id: school, client_message_id: message.id }
-    }, function (err) {
+      message: message.payload, session_id: session, metadata: metadata
+    }, function (err, reply) {
       sending = false;
       typing.hidden = true;
       if (err) {
         if (socket.connected) { setStatus(T.serverError); setTimeout(flush, 3000); }
         return;
       }
+      // "retry": not stored (too many messages, or the server could not store it): keep it, send later
+      if (reply && reply.status === "retry") {
+        retrying = reply.text || T.serverError;
+        setStatus(retrying);
+        setTimeout(flush, Math.max(1, reply.retry_after || 5) * 1000);
+        return;
+      }
+      if (retrying && status.textContent === retrying) { setStatus(T.online); }
+      retrying = null;
+      // "ok" or "refused" (the server says why in the chat): either way it is not sent again
       queue.shift();
       store("queue", queue);
       markSent(message.id);

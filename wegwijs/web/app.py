@@ -16,7 +16,6 @@ CORS: the school websites of the profiles and ``WEGWIJS_WIDGET_ORIGINS``.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -28,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wegwijs.chat_guard import valid_conversation_id
 from wegwijs.db.engine import engine_for
 from wegwijs.db.models import Handover, utcnow
 from wegwijs.handovers import service
@@ -37,7 +37,6 @@ from wegwijs.settings import Settings
 from wegwijs.transcripts import button_label, conversation_events, delete_conversations
 
 HERE = Path(__file__).parent
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 STATUS_TEXT = {"new": "Je vraag ligt bij {who}. Die heeft hem nog niet gelezen.",
                "assigned": "Je vraag ligt bij {who}.",
                "in_progress": "{who} behandelt je vraag.",
@@ -45,7 +44,7 @@ STATUS_TEXT = {"new": "Je vraag ligt bij {who}. Die heeft hem nog niet gelezen."
 
 
 def _check_id(conversation_id: str) -> None:
-    if not CONVERSATION_ID.match(conversation_id or ""):
+    if not valid_conversation_id(conversation_id):
         raise StarletteHTTPException(status_code=404)
 
 

@@ -10,12 +10,16 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
         integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean \
-        retrain-export retrain-round retrain-rollback
+        retrain-export retrain-round retrain-rollback scale
 
 ## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
 run: full-spacy model
 	$(BIN)/wegwijs retention
 	$(BIN)/python -m wegwijs.serve
+
+## scale: the scale-out topology on this machine: PostgreSQL, Redis, 2 Rasa + 2 action servers behind nginx
+scale: full-spacy model
+	$(BIN)/python -m wegwijs.scale
 
 ## test: everything CI runs
 test: spacy-model check validate unit model stories nlu-test integration

@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
         integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean \
-        retrain-export retrain-round retrain-rollback scale
+        retrain-export retrain-round retrain-rollback scale audit
 
 ## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
 run: full-spacy model
@@ -22,7 +22,16 @@ scale: full-spacy model
 	$(BIN)/python -m wegwijs.scale
 
 ## test: everything CI runs
-test: spacy-model check validate unit model stories nlu-test integration
+test: spacy-model check validate audit unit model stories nlu-test integration
+
+## audit: known vulnerabilities in the installed packages (pip-audit in its own venv; waivers in .ci/)
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/bin/pip-audit:
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet "pip-audit==2.10.1"
+audit: install $(AUDIT_VENV)/bin/pip-audit
+	mkdir -p results
+	$(BIN)/python .ci/audit.py $(AUDIT_VENV)/bin/pip-audit $(BIN)/python results/audit.json
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -47,6 +47,9 @@ SESSION_HOURS = 8
 MAX_FAILED_LOGINS = 5
 LOCKOUT_MINUTES = 15
 MAX_REPLY_CHARS = 2000
+#: The largest row id (our ids are Integer columns: int4 on PostgreSQL). A larger number from a form is no
+#: row, and the database driver would fail on it (OverflowError on SQLite, out of range on PostgreSQL).
+MAX_ROW_ID = 2**31 - 1
 #: Messages after a redirect, by code (never free text in a URL).
 NOTICES = {
     "assigned": "Toegewezen.",
@@ -114,7 +117,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
             __import__("zoneinfo").ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M")
         if value else "")
 
-    app = FastAPI(title="Wegwijs staff portal", docs_url=None, redoc_url=None)
+    app = FastAPI(title="Wegwijs staff portal", docs_url=None, redoc_url=None, openapi_url=None)
     #: failed logins for addresses without an account, so that they lock out like real ones and the
     #: answers do not tell which addresses exist (per process; bounded)
     unknown_failures: Dict[str, tuple] = {}
@@ -301,7 +304,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         check_csrf(login, csrf_token)
         user = login[0]
         handover = load(session, user, handover_id)
-        assignee = session.get(StaffUser, assignee_id)
+        assignee = session.get(StaffUser, assignee_id) if 0 < assignee_id <= MAX_ROW_ID else None
         if assignee is None or assignee.school_id != user.school_id or not assignee.active:
             return back(handover_id, "not_same_school")
         try:
@@ -412,6 +415,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         user = maintainer(login)
         try:
             item_ids = [int(part) for part in ids.split(",") if part.strip()][:1000]
+            item_ids = [item_id for item_id in item_ids if 0 < item_id <= MAX_ROW_ID]
         except ValueError:
             item_ids = []
         try:

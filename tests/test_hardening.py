@@ -324,3 +324,69 @@ def test_a_rasa_restart_keeps_the_conversation_and_every_acknowledged_message(st
     assert [event["text"] for event in of_kind(events, "user")] == sent
     # the school from the first message is still known after the restart
     assert [event["value"] for event in of_kind(events, "slot") if event["name"] == "school_id"][:1] == [SCHOOL]
+
+
+# ---------------------------------------------------------------- generated input (hypothesis)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - the fuzz part of this module
+from hypothesis import strategies as st  # noqa: E402
+
+NASTY = [
+    "\ud800", "\udfff abc", "\x00", "\x00\x01\x02\x1b[2J", "\u202egnip\u202c", "\u200b\u200d\ufeff",
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "{{7*7}} ${7*7} <%= 7*7 %>",
+    "'; DROP TABLE events; --", "1' OR '1'='1", "\" OR 1=1 --", "../../../../etc/passwd", "%00%0d%0a",
+    "/restart", "/session_start", '/affirm{"school_id": "x"}', "/inform_age{", "//" * 50, "/ " * 100,
+    "😀" * 600, "👨‍👩‍👧‍👦" * 300, "ا" * 2000, "a" * 2001, "hoi " * 2500, "x" * 10_000, "\n" * 3000,
+    "mijn zoon wordt gepest wat kan ik doen", "wie is de mentor", "kan de jeugdarts helpen",
+]
+MESSAGES = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=80),  # surrogates too
+    st.sampled_from(NASTY),
+    st.builds(lambda word, size: word * size, st.sampled_from(["a", "é", "😀", "<b>", "\x00", "mentor "]),
+              st.integers(min_value=1, max_value=10_000)),
+    st.builds(lambda base, noise: base + noise, st.sampled_from(NASTY[-3:]), st.text(max_size=40)),
+)
+METADATA = st.one_of(st.none(), st.just({"school_id": SCHOOL}), st.dictionaries(
+    st.sampled_from(["school_id", "button", "client_message_id", "wegwijs_staff", "x"]),
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30), st.just({"name": "Nep"})),
+    max_size=4))
+REFUSALS = {chat_guard.EMPTY, chat_guard.TOO_LONG}
+
+
+def test_1000_generated_messages_get_a_sensible_answer_and_no_server_error(stack):
+    outcome = {"stored": 0, "senders": [], "statuses": {}}
+
+    @settings(max_examples=1000, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(text=MESSAGES, metadata=METADATA)
+    def one_message(text, metadata):
+        sender = new_id()  # a new conversation each time: no rate limit, and state cannot hide a failure
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        status, answer, _ = stack.post(body)
+        outcome["statuses"][status] = outcome["statuses"].get(status, 0) + 1
+        assert status in (200, 400, 413), (status, answer)
+        assert isinstance(answer, list) and answer, answer
+        if status == 200:
+            assert any(message.get("text") or message.get("buttons") for message in answer)
+            assert chat_guard.NO_REPLY not in texts(answer) and chat_guard.UNAVAILABLE not in texts(answer)
+            outcome["stored"] += 1
+            outcome["senders"].append(sender)
+        else:
+            assert answer[0]["text"] in REFUSALS
+
+    one_message()
+    print("generated messages by status:", outcome["statuses"])
+    assert sum(outcome["statuses"].values()) >= 1000 and outcome["statuses"].get(200, 0) >= 500
+    engine = sa.create_engine(stack.db_url)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text(
+            "SELECT COUNT(DISTINCT sender_id) FROM events WHERE type_name = 'user' AND sender_id IN "
+            "(SELECT value FROM json_each(:senders))"), {"senders": json.dumps(outcome["senders"])}).scalar()
+    engine.dispose()
+    assert stored == outcome["stored"]  # every answered message is stored
+    status, _, _ = stack.post({"sender": new_id(), "message": "hoi"})
+    assert status == 200  # and the server is still well

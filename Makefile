@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
         integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean \
-        retrain-export retrain-round retrain-rollback scale audit
+        retrain-export retrain-round retrain-rollback scale audit benchmark-serving
 
 ## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
 run: full-spacy model
@@ -87,6 +87,11 @@ tests/.cache/axe.min.js:
 	cd tests/.cache/npm && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
 	  tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js && mv package/axe.min.js ../axe.min.js
 	rm -rf tests/.cache/npm
+
+## benchmark-serving: Wegwijs against Rasa's `rasa init` bot: latency, messages/s, long conversations,
+## start time, memory, 1 vs 2 processes (prints a table; benchmarks/results/serving.md)
+benchmark-serving: model
+	$(BIN)/python benchmarks/serving.py
 
 ## benchmark-nlu: Rasa's default pipeline against ours on the held-out set (prints a table)
 benchmark-nlu: spacy-model

@@ -37,11 +37,12 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from wegwijs import chat_guard
+from wegwijs import chat_guard, rasa_patches
 from wegwijs.handovers.live import STAFF_METADATA_KEY
 from wegwijs.settings import Settings
 
 logger = logging.getLogger(__name__)
+rasa_patches.apply()  # Rasa imports this module at start-up (credentials.yml)
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 

@@ -313,3 +313,13 @@ def test_lock_store_in_redis_is_shared(redis_server):
     assert not second.get_lock(conversation).is_locked(second_ticket)
     second.cleanup(conversation, second_ticket)
     assert second.get_lock(conversation) is None
+
+
+def test_silence_check_survives_a_failing_store(db_url, broken_store):
+    agent = SimpleNamespace(tracker_store=FailSafeTrackerStore(broken_store))
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=agent))
+
+    async def nothing(message):
+        return None
+
+    assert run(_guard(db_url).process(app, nothing, _message(), lambda: 0)) == NO_REPLY

@@ -118,7 +118,10 @@ class Guard:
                          type(error.__cause__).__name__ if error.__cause__ else "-")
             return chat_guard.UNAVAILABLE
         if not replies():
-            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            try:
+                tracker = await agent.tracker_store.retrieve(message.sender_id)
+            except Exception:  # noqa: BLE001 - stored, but the pause cannot be read: say something
+                tracker = None
             if tracker is None or not tracker.is_paused():
                 logger.error("no reply to a chat message (conversation not paused); the parent is told")
                 return chat_guard.NO_REPLY
@@ -336,7 +339,11 @@ class WegwijsSocketIO(SocketIOInput):
             return {"status": "refused"}
         message_id = verdict.metadata.get(chat_guard.CLIENT_ID_KEY)
         if message_id:
-            state = await guard.seen.start(sender, message_id)
+            try:
+                state = await guard.seen.start(sender, message_id)
+            except Exception as error:  # noqa: BLE001 - Redis down: not processed, the widget resends
+                logger.error("message ids unavailable: %s", type(error).__name__)
+                return {"status": "retry", "retry_after": 30, "text": chat_guard.UNAVAILABLE}
             if state == "done":
                 return {"status": "ok"}
             if state == "busy":
@@ -347,10 +354,16 @@ class WegwijsSocketIO(SocketIOInput):
         problem = await guard.process(app, on_new_message, message, lambda: output.sent)
         if problem == chat_guard.UNAVAILABLE:
             if message_id:
-                await guard.seen.failed(sender, message_id)
+                try:
+                    await guard.seen.failed(sender, message_id)
+                except Exception:  # noqa: BLE001 - the "busy" mark expires by itself
+                    pass
             return {"status": "retry", "retry_after": 30, "text": problem}
         if message_id:
-            await guard.seen.done(sender, message_id)
+            try:
+                await guard.seen.done(sender, message_id)
+            except Exception as error:  # noqa: BLE001 - stored; a resent copy could be stored again
+                logger.error("message id not remembered: %s", type(error).__name__)
         if problem:
             await output._send_message(sender, {"text": problem})
         return {"status": "ok"}

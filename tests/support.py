@@ -2,23 +2,17 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
 
+from wegwijs.serve import free_port  # noqa: F401 - the tests import it from here
+
 #: Debian's chromium (installed by .ci/run), with the flags a closed network and root need.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def endpoints_for(home: Path, folder: Path, actions_port: int) -> Path:
@@ -46,27 +40,18 @@ class RedisServer:
 
     def __init__(self, folder: Path) -> None:
         import subprocess
-        import time
 
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is needed (Debian package redis-server; .ci/run installs it)")
+        from wegwijs import scale
+
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("redis-server did not start")
+        self.process = subprocess.Popen(scale.redis_command(folder, self.port), stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.STDOUT)
+        try:
+            scale.wait_redis(self.url, self.process)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop the server (its data is gone: nothing was persisted)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -76,10 +76,10 @@ def make_storage_loud(agent: Any) -> None:
         raise NotStoring(type(primary_tracker_store(agent)).__name__)
 
 
-def button_intents(agent: Any) -> List[str]:
+def button_intents(agent: Any) -> FrozenSet[str]:
     """The intents a button payload may name: the domain's own, not Rasa's built-in ones."""
     domain = getattr(agent, "domain", None)
-    return [name for name in (domain.intents if domain else []) if name not in DEFAULT_INTENTS]
+    return frozenset(name for name in (domain.intents if domain else []) if name not in DEFAULT_INTENTS)
 
 
 class Guard:
@@ -92,6 +92,14 @@ class Guard:
                                               settings.redis_url)
         self.seen = chat_guard.SeenMessages(settings.redis_url)
         self._origins: Optional[set] = None
+        self._intents: tuple = (None, frozenset())
+
+    def intents(self, agent: Any) -> FrozenSet[str]:
+        """:func:`button_intents` of the loaded model, computed again only when the model changes."""
+        domain = getattr(agent, "domain", None)
+        if self._intents[0] is not domain:
+            self._intents = (domain, button_intents(agent))
+        return self._intents[1]
 
     def origins(self) -> set:
         """Web origins that may open the chat: the schools' websites and WEGWIJS_WIDGET_ORIGINS."""
@@ -107,7 +115,7 @@ class Guard:
         """
         agent = app.ctx.agent
         try:
-            make_storage_loud(agent)
+            make_storage_loud(agent)  # each time: loading another model wraps a new tracker store
             await on_new_message(message)
         except NotStoring as error:
             logger.error("refusing chat messages: Rasa runs with %s instead of the SQL tracker store, "
@@ -207,7 +215,7 @@ class WegwijsRest(InputChannel):
             if wait:
                 return _answer(sender, chat_guard.TOO_MANY, 429, {"Retry-After": str(wait)})
             verdict = chat_guard.inspect(body.get("message"), body.get("metadata"),
-                                         button_intents(request.app.ctx.agent))
+                                         guard.intents(request.app.ctx.agent))
             if verdict.refusal:
                 return _answer(sender, verdict.refusal, 413 if verdict.refusal == chat_guard.TOO_LONG else 400)
             collector = CollectingOutputChannel()
@@ -333,7 +341,7 @@ class WegwijsSocketIO(SocketIOInput):
             return {"status": "retry", "retry_after": wait, "text": chat_guard.TOO_MANY}
         app = self.app or Sanic.get_app()
         verdict = chat_guard.inspect(data.get("message"), data.get(self.metadata_key),
-                                     button_intents(app.ctx.agent))
+                                     guard.intents(app.ctx.agent))
         if verdict.refusal:
             await self._tell(sid, verdict.refusal)
             return {"status": "refused"}

@@ -15,14 +15,14 @@ _validator: Optional[Any] = None
 
 
 def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
-    from jsonschema import ValidationError
+    from jsonschema import ValidationError, validators
     from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
 
     global _validator
     if _validator is None:
         schema = self.action_response_format_spec()
-        cls = __import__("jsonschema").validators.validator_for(schema)
+        cls = validators.validator_for(schema)
         cls.check_schema(schema)
         _validator = cls(schema)
     error: Optional[ValidationError] = best_match(_validator.iter_errors(result))

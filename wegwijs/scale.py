@@ -142,12 +142,11 @@ class Postgres:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def redis_service(folder: Path, port: int) -> serve.Service:
+def redis_command(folder: Path, port: int) -> List[str]:
     """redis-server on loopback without persistence (locks and counters need none)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return serve.Service("redis", [_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no", "--dir", str(folder)],
-                         f"redis://127.0.0.1:{port}", {})
+    return [_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(folder)]
 
 
 def nginx_config(topology: Topology) -> Path:
@@ -204,18 +203,10 @@ def plan(topology: Topology, keys: Dict[str, str]) -> List[serve.Service]:
                                          "-e", str(topology.folder / "nginx" / "error.log"),
                                          "-g", "daemon off;"],
                                f"http://127.0.0.1:{topology.proxy_port}/webhooks/rest/", env))
-    portal_env = dict(env, WEGWIJS_PORTAL_SECRET=keys["WEGWIJS_PORTAL_SECRET"],
-                      WEGWIJS_RASA_JWT_SECRET=keys["WEGWIJS_RASA_JWT_SECRET"],
-                      WEGWIJS_RASA_URL=f"http://127.0.0.1:{topology.rasa_ports[0]}",
-                      WEGWIJS_PORTAL_URL=f"http://localhost:{topology.portal_port}",
-                      WEGWIJS_PORTAL_SECURE_COOKIES="false")
-    specs.append(serve.Service("portal", [sys.executable, "-m", "wegwijs.cli", "portal", "--host", "127.0.0.1",
-                                          "--port", str(topology.portal_port)],
-                               f"http://127.0.0.1:{topology.portal_port}/healthz", portal_env))
-    web_env = dict(env, WEGWIJS_PUBLIC_RASA_URL=f"http://localhost:{topology.proxy_port}")
-    specs.append(serve.Service("web", [sys.executable, "-m", "wegwijs.cli", "web", "--host", "127.0.0.1",
-                                       "--port", str(topology.web_port)],
-                               f"http://127.0.0.1:{topology.web_port}/privacy.html", web_env))
+    specs.append(serve.portal_service("127.0.0.1", topology.portal_port, serve.portal_env(
+        env, keys, f"http://127.0.0.1:{topology.rasa_ports[0]}", topology.portal_port, local=True)))
+    specs.append(serve.web_service("127.0.0.1", topology.web_port, dict(
+        env, WEGWIJS_PUBLIC_RASA_URL=f"http://localhost:{topology.proxy_port}")))
     return specs
 
 
@@ -237,9 +228,9 @@ def wait_redis(url: str, process: subprocess.Popen, timeout: float = 20) -> None
 def start_redis(topology: Topology) -> None:
     """Start (or start again) the Redis of ``topology``."""
     port = int(topology.redis_url.rsplit(":", 1)[1].split("/")[0])
-    spec = redis_service(topology.folder / "redis", port)
-    log = open(topology.folder / "redis.log", "ab")
-    process = subprocess.Popen(spec.command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(topology.folder / "redis.log", "ab") as log:
+        process = subprocess.Popen(redis_command(topology.folder / "redis", port), stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     topology.processes["redis"] = process
     wait_redis(topology.redis_url, process)
 
@@ -253,7 +244,7 @@ def up(topology: Topology, keys: Dict[str, str], postgres: Optional[Postgres]) -
         postgres.init()
         topology.db_url = postgres.url
     if not topology.redis_url:
-        topology.redis_url = f"redis://127.0.0.1:{serve_free_port()}/0"
+        topology.redis_url = f"redis://127.0.0.1:{serve.free_port()}/0"
         start_redis(topology)
     migrate.upgrade(topology.db_url)
     for spec in plan(topology, keys):
@@ -268,15 +259,6 @@ def down(topology: Topology, postgres: Optional[Postgres]) -> None:
     topology.processes.clear()
     if postgres is not None:
         postgres.stop()
-
-
-def serve_free_port() -> int:
-    """A free TCP port on loopback."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -310,9 +292,14 @@ def main(argv: Optional[List[str]] = None) -> int:
           "nginx, the portal and the web server …", flush=True)
     try:
         up(topology, keys, postgres)
-        rasa_lines = "\n".join(f"    rasa-{i + 1}: http://127.0.0.1:{port}  (loopback: HTTP API for the portal)"
-                               for i, port in enumerate(topology.rasa_ports))
-        print(f"""
+    except BaseException as error:  # Ctrl-C or a failure while starting: stop what runs
+        down(topology, postgres)
+        if isinstance(error, KeyboardInterrupt):
+            return 0
+        raise
+    rasa_lines = "\n".join(f"    rasa-{i + 1}: http://127.0.0.1:{port}  (loopback: HTTP API for the portal)"
+                           for i, port in enumerate(topology.rasa_ports))
+    print(f"""
 Wegwijs runs scaled out.
   Chat through nginx:  http://localhost:{args.port}/webhooks/rest/webhook and /socket.io/
   Demo school pages:   http://localhost:{args.web_port}/demo/
@@ -322,14 +309,8 @@ Wegwijs runs scaled out.
   PostgreSQL:          {topology.db_url.split('@')[-1]}
   Redis:               {topology.redis_url}
   Logs: var/scale/log/. Stop with Ctrl-C.""", flush=True)
-        while all(process.poll() is None for process in topology.processes.values()):
-            time.sleep(1)
-        print("a process stopped; see var/scale/log/", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        down(topology, postgres)
+    return serve.run_until_stopped(list(topology.processes.values()), "var/scale/log/",
+                                   cleanup=lambda: down(topology, postgres))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from wegwijs.training import MODEL_NAME, rasa_env
 
@@ -114,29 +114,46 @@ def actions_command(host: str, port: int) -> Tuple[List[str], Dict[str, str]]:
     return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)], {"SANIC_HOST": host}
 
 
+def portal_service(host: str, port: int, env: Dict[str, str]) -> Service:
+    """The staff portal (``wegwijs portal``) with ``env``."""
+    return Service("portal", [sys.executable, "-m", "wegwijs.cli", "portal", "--host", host, "--port", str(port)],
+                   f"http://127.0.0.1:{port}/healthz", env)
+
+
+def web_service(host: str, port: int, env: Dict[str, str]) -> Service:
+    """The widget server (``wegwijs web``) with ``env``."""
+    return Service("web", [sys.executable, "-m", "wegwijs.cli", "web", "--host", host, "--port", str(port)],
+                   f"http://127.0.0.1:{port}/privacy.html", env)
+
+
+def portal_env(env: Dict[str, str], keys: Dict[str, str], rasa_url: str, portal_port: int,
+               local: bool) -> Dict[str, str]:
+    """``env`` with the portal's secrets, Rasa's API and its own URL (plain http cookies when ``local``)."""
+    result = dict(env, WEGWIJS_PORTAL_SECRET=keys["WEGWIJS_PORTAL_SECRET"],
+                  WEGWIJS_RASA_JWT_SECRET=keys["WEGWIJS_RASA_JWT_SECRET"], WEGWIJS_RASA_URL=rasa_url)
+    result.setdefault("WEGWIJS_PORTAL_URL", f"http://localhost:{portal_port}")
+    if local:
+        # plain http on this machine only; behind TLS keep the default (Secure cookies)
+        result.setdefault("WEGWIJS_PORTAL_SECURE_COOKIES", "false")
+    return result
+
+
 def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port: int,
              endpoints: Optional[Path] = None, portal_port: Optional[int] = None,
              keys: Optional[Dict[str, str]] = None) -> List[Service]:
     """The processes of the embedded setup (the portal when ``portal_port`` is given)."""
     env = rasa_env()
     keys = keys or local_secrets(home)
-    portal_env = dict(env, WEGWIJS_PORTAL_SECRET=keys["WEGWIJS_PORTAL_SECRET"],
-                      WEGWIJS_RASA_JWT_SECRET=keys["WEGWIJS_RASA_JWT_SECRET"],
-                      WEGWIJS_RASA_URL=f"http://127.0.0.1:{rasa_port}")
+    portal = []
     if portal_port:
-        portal_env.setdefault("WEGWIJS_PORTAL_URL", f"http://localhost:{portal_port}")
-        if host in ("127.0.0.1", "localhost"):
-            # plain http on this machine only; behind TLS keep the default (Secure cookies)
-            portal_env.setdefault("WEGWIJS_PORTAL_SECURE_COOKIES", "false")
-        env["WEGWIJS_PORTAL_URL"] = portal_env["WEGWIJS_PORTAL_URL"]
+        staff_env = portal_env(env, keys, f"http://127.0.0.1:{rasa_port}", portal_port,
+                               local=host in ("127.0.0.1", "localhost"))
+        env["WEGWIJS_PORTAL_URL"] = staff_env["WEGWIJS_PORTAL_URL"]
+        portal = [portal_service(host, portal_port, staff_env)]
     # the demo school pages are on the web server: they may open the chat
     env.setdefault("WEGWIJS_WIDGET_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")
     web_env = dict(env)
     web_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
-    portal = [Service("portal",
-                      [sys.executable, "-m", "wegwijs.cli", "portal", "--host", host,
-                       "--port", str(portal_port)],
-                      f"http://127.0.0.1:{portal_port}/healthz", portal_env)] if portal_port else []
     from wegwijs.channels import allowed_origins
     from wegwijs.settings import Settings
 
@@ -147,10 +164,17 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         Service("rasa", rasa_command(home, host, rasa_port, keys["WEGWIJS_RASA_JWT_SECRET"], endpoints, origins),
                 # answers once the model is loaded and conversations are stored in the database
                 f"http://127.0.0.1:{rasa_port}/webhooks/rest/", env),
-        Service("web",
-                [sys.executable, "-m", "wegwijs.cli", "web", "--host", host, "--port", str(web_port)],
-                f"http://127.0.0.1:{web_port}/privacy.html", web_env),
+        web_service(host, web_port, web_env),
     ] + portal
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> bool:
@@ -199,6 +223,22 @@ def stop(processes: List[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def run_until_stopped(processes: List[subprocess.Popen], logs: str,
+                      cleanup: Optional[Callable[[], None]] = None) -> int:
+    """Wait until a process stops (1) or Ctrl-C (0); then stop them all (and run ``cleanup``)."""
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(1)
+        print(f"a process stopped; see {logs}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(processes)
+        if cleanup is not None:
+            cleanup()
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -237,15 +277,7 @@ Wegwijs is running.
   Try: curl -s localhost:{args.rasa_port}/webhooks/rest/webhook \\
          -d '{{"sender":"proef-gesprek-0001","message":"hoi","metadata":{{"school_id":"{school}"}}}}'
   Logs: var/log/. Stop with Ctrl-C.""", flush=True)
-    try:
-        while all(process.poll() is None for process in processes):
-            time.sleep(1)
-        print("a process stopped; see var/log/", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stop(processes)
+    return run_until_stopped(processes, "var/log/")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
-"""The validation fix for Rasa's RemoteAction (wegwijs/rasa_patches.py) decides as Rasa does."""
+"""The speed fixes to Rasa (wegwijs/rasa_patches.py) decide as Rasa does: RemoteAction's validation and
+Event.resolve_by_type."""
 from __future__ import annotations
 
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 
 from wegwijs import channels  # noqa: F401 - importing the channels applies the fix, as in `rasa run`
+from wegwijs import rasa_patches
 from wegwijs.rasa_patches import _validate_action_result
 
 GOOD = [
@@ -51,3 +54,48 @@ def test_same_verdict_and_error_as_rasa(result):
 def test_at_least_one_bad_response_is_refused():
     with pytest.raises(jsonschema.ValidationError):
         _validate_action_result(RemoteAction("action_x", None), {"events": "nothing"})
+
+
+# ---------------------------------------------------------------- Event.resolve_by_type
+
+
+def rasa_resolve(type_name, default=None):
+    """Rasa 3.6's own lookup: the first subclass of Event with that type name."""
+    from rasa.shared.utils.common import all_subclasses
+
+    for cls in all_subclasses(Event):
+        if cls.type_name == type_name:
+            return cls
+    if type_name == "topic":
+        return None
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+def test_the_event_lookup_is_installed():
+    assert Event.resolve_by_type is rasa_patches._resolve_by_type
+
+
+def test_every_event_type_resolves_as_in_rasa():
+    from rasa.shared.utils.common import all_subclasses
+
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert {"user", "bot", "action", "slot", "active_loop", "pause", "rewind"} <= names
+    for _ in range(2):  # first lookup and remembered lookup
+        for name in sorted(names):
+            assert Event.resolve_by_type(name) is rasa_resolve(name), name
+
+
+def test_unknown_event_types_behave_as_in_rasa():
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet
+    assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet  # the default is not remembered
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_stored_events_read_back_the_same():
+    events = [UserUttered("hoi", {"name": "greet", "confidence": 1.0}), SlotSet("school_id", "het-baken"),
+              ActionExecuted("action_listen"), BotUttered("Hallo")]
+    assert [Event.from_parameters(event.as_dict()) for event in events] == events

@@ -19,7 +19,8 @@ from rasa_sdk.types import DomainDict
 from actions.answers import AGE_SLOT
 from actions.common import TOPIC_SLOT, content, school_of, settings
 from wegwijs import ages
-from wegwijs.db.engine import session_factory
+from wegwijs import transcripts
+from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import Handover
 from wegwijs.handovers import dialogue, service
 from wegwijs.handovers.contact import normalize_email, normalize_phone, parse_method
@@ -60,7 +61,8 @@ def _text(tracker: Tracker) -> str:
 
 
 def conversation_intents(tracker: Tracker) -> List[str]:
-    """The intents of the parent's messages in this session."""
+    """The intents of the parent's messages in this session, as far as the tracker shows them (a long
+    conversation's tracker holds only its recent part: ``session_intents``)."""
     intents = []
     for event in tracker.events:
         if event.get("event") == "session_started":
@@ -96,11 +98,24 @@ def topic_of(tracker: Tracker) -> Optional[str]:
     return last if last and content().get(last) else topic
 
 
-def route_for(tracker: Tracker, school: School) -> Route:
+async def session_intents(tracker: Tracker) -> List[str]:
+    """The intents of every parent's message of this session: the events table (the whole session) and
+    the tracker (in case the database cannot be read)."""
+    def query() -> List[str]:
+        return transcripts.session_intents(engine_for(settings().db_url), tracker.sender_id)
+    try:
+        stored = await asyncio.to_thread(query)
+    except Exception:  # noqa: BLE001 - the tracker's part of the conversation still counts
+        logger.exception("could not read the conversation's intents")
+        stored = []
+    return stored + conversation_intents(tracker)
+
+
+async def route_for(tracker: Tracker, school: School) -> Route:
     """The professional for this conversation's question."""
     topic = topic_of(tracker)
     answer = content().get(topic) if topic else None
-    urgency = urgency_of(conversation_intents(tracker), topic)
+    urgency = urgency_of(await session_intents(tracker), topic)
     return route(topic, school, urgency, answer.roles if answer else (),
                  answer.title if answer else None)
 
@@ -309,7 +324,7 @@ class ActionAskHandoverConsent(Action):
         school, events = school_of(tracker)
         if school is None:
             return events
-        chosen = route_for(tracker, school)
+        chosen = await route_for(tracker, school)
         dispatcher.utter_message(
             text=dialogue.consent_question(chosen, school, tracker.get_slot(METHOD) or "chat",
                                            tracker.get_slot(DETAIL), when_text(chosen, school)),
@@ -348,7 +363,7 @@ class ActionHandoverSubmit(Action):
             dispatcher.utter_message(text=dialogue.ALREADY_OPEN.format(
                 who=Route(existing.role, contact, "").who(), how=dialogue.how_contact(existing.contact_method, existing.contact_detail)))
             return events + _reset()
-        chosen = route_for(tracker, school)
+        chosen = await route_for(tracker, school)
         if tracker.get_slot(CONSENT) != dialogue.YES:
             dispatcher.utter_message(text=dialogue.not_shared(chosen, school, describe_reach(chosen.contact)))
             return events + _reset()
@@ -362,6 +377,7 @@ class ActionHandoverSubmit(Action):
         topic = topic_of(tracker)
         child_class = tracker.get_slot(CLASS)
         band = tracker.get_slot(AGE_SLOT)
+        urgency = urgency_of(await session_intents(tracker), topic)
 
         def store() -> Handover:
             with session_factory(config.db_url)() as session, session.begin():
@@ -371,7 +387,7 @@ class ActionHandoverSubmit(Action):
                     contact_detail=detail, consent_text=last_consent_text(tracker), topic=topic,
                     child_class=None if child_class == dialogue.UNKNOWN_CLASS else child_class,
                     age_band=band if band in ages.BANDS else None,
-                    urgency=urgency_of(conversation_intents(tracker), topic))
+                    urgency=urgency)
         try:
             handover = await asyncio.to_thread(store)
         except Exception:  # noqa: BLE001 - tell the parent, never stay silent

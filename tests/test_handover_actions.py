@@ -490,3 +490,29 @@ def test_a_crisis_instead_of_an_answer_gets_the_help_line(db, domain):
     messages, events = run(ValidateHandoverForm(), tracker, domain)
     assert messages[0].get("response") == "utter_safety_domestic_violence"
     assert slot_values(events)[CLASS] is None
+
+
+def test_a_crisis_message_older_than_the_trackers_window_still_makes_it_urgent(db):
+    """The tracker store hands the actions only the recent part of a long conversation
+    (wegwijs/tracker_store.py); the crisis message 40 turns ago is read from the events table."""
+    from retrain_support import save as save_events
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    def said(intent):
+        return [ActionExecuted("action_listen"), UserUttered("…", {"name": intent, "confidence": 0.9})]
+
+    older = said("safety_domestic_violence") + [e for _ in range(40) for e in said("care_opp")]
+    save_events(db, [(SENDER, older)])
+    slots = consent_slots(**{CONSENT: "yes", METHOD: "chat", DETAIL: None, CLASS: dialogue.UNKNOWN_CLASS})
+    recent = [user("care_opp"), user("talk_to_human")]  # what the tracker shows: no crisis
+    assert "Je vraag is dringend." in consent_text_for(slots, recent)
+    run(ActionHandoverSubmit(), plain_tracker(slots, recent + [bot(consent_text_for(slots, recent)),
+                                                               user("affirm")]))
+    [handover] = stored(db)
+    assert handover.urgency == "urgent" and handover.role == "school_social_worker"
+
+    # another conversation without a crisis stays normal
+    other = "andere-conversatie-0002"
+    save_events(db, [(other, [e for _ in range(5) for e in said("care_opp")])])
+    run(ActionHandoverSubmit(), plain_tracker(slots, recent + [bot("…"), user("affirm")], sender=other))
+    assert [h.urgency for h in stored(db)] == ["urgent", "normal"]

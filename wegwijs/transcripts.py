@@ -53,6 +53,27 @@ def conversation_events(engine: Engine, conversation_id: str, types: Iterable[st
             yield type_name, float(timestamp or 0), payload if isinstance(payload, dict) else {}
 
 
+def session_intents(engine: Engine, conversation_id: str) -> List[str]:
+    """The intents of the parent's messages in the conversation's latest session, oldest first.
+
+    Read from the events table, not from the tracker: the tracker store hands Rasa and the actions only
+    the recent part of a long conversation (``wegwijs/tracker_store.py``).
+    """
+    if not sa.inspect(engine).has_table("events"):
+        return []
+    intent_name = sa.column("intent_name")
+    session_start = (sa.select(sa.func.coalesce(sa.func.max(EVENTS.c.id), 0))
+                     .where(EVENTS.c.sender_id == conversation_id,
+                            EVENTS.c.type_name == "session_started")
+                     .scalar_subquery())
+    query = (sa.select(intent_name).select_from(EVENTS)
+             .where(EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user",
+                    EVENTS.c.id > session_start)
+             .order_by(EVENTS.c.id))
+    with engine.connect() as connection:
+        return [name or "" for (name,) in connection.execute(query)]
+
+
 def read_transcript(engine: Engine, conversation_id: str, limit: int = 2000) -> List[Line]:
     """The parent's and bot's messages (and when staff took over / gave back), oldest first."""
     lines: List[Line] = []
@@ -90,15 +111,18 @@ def button_label(text: str) -> str:
 
 
 def delete_conversations(connection: sa.engine.Connection, conversation_ids: List[str]) -> int:
-    """Delete the tracker events of these conversations; return how many events were removed.
+    """Delete the tracker events (and tracker snapshots) of these conversations; return how many events
+    were removed.
 
     Their messages waiting for review (scrubbed copies for retraining) go too; the ones already written
     into the training data stay as training examples but lose the link to the conversation.
     """
-    from wegwijs.db.models import ReviewItem
+    from wegwijs.db.models import ReviewItem, TrackerSnapshot
 
     review = ReviewItem.__table__
+    snapshots = TrackerSnapshot.__table__
     has_review = sa.inspect(connection).has_table(review.name)
+    has_snapshots = sa.inspect(connection).has_table(snapshots.name)
     removed = 0
     for start in range(0, len(conversation_ids), 500):
         chunk = conversation_ids[start:start + 500]
@@ -108,4 +132,6 @@ def delete_conversations(connection: sa.engine.Connection, conversation_ids: Lis
                                                        review.c.status != "written"))
             connection.execute(sa.update(review).where(review.c.conversation_id.in_(chunk))
                                .values(conversation_id=None))
+        if has_snapshots:
+            connection.execute(sa.delete(snapshots).where(snapshots.c.sender_id.in_(chunk)))
     return removed

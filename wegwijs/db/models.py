@@ -221,3 +221,22 @@ class RetrainRound(Base):
 def optional(value: Optional[str]) -> Optional[str]:
     """Empty strings stored as NULL."""
     return value or None
+
+
+class TrackerSnapshot(Base):
+    """Where a long conversation's state stands, so Rasa need not read the whole conversation per message.
+
+    ``wegwijs.tracker_store.WegwijsTrackerStore`` keeps one row per conversation (``sender_id``, Rasa's
+    conversation id) once it is longer than the store's window: the slots, the active form and whether
+    staff paused Wegwijs, as they were after event ``last_event_id`` of the session that started with
+    event ``session_event_id``. The events themselves stay in Rasa's ``events`` table; this row is deleted
+    with them (retention, "Gesprek verwijderen").
+    """
+
+    __tablename__ = "wegwijs_tracker_snapshots"
+
+    sender_id = sa.Column(sa.String(255), primary_key=True)
+    session_event_id = sa.Column(sa.Integer, nullable=False)
+    last_event_id = sa.Column(sa.Integer, nullable=False)
+    state = sa.Column(sa.Text, nullable=False)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

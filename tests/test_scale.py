@@ -4,10 +4,13 @@ action servers, two Rasa processes, nginx, the portal and the web server.
 A conversation moves between the Rasa processes without losing its state; a staff reply sent through
 one process reaches the parent's socket on the other; PostgreSQL and Redis stopped in the middle of a
 conversation give the parent a Dutch message and lose nothing (sent = stored, once); a dead Rasa
-process is bypassed by nginx.
+process is bypassed by nginx. The per-IP rate limit counts each parent's own address behind nginx, over
+both processes. A long conversation reads as snapshot + recent events on PostgreSQL too.
 """
 from __future__ import annotations
 
+import http.client
+import itertools
 import json
 import os
 import shutil
@@ -26,12 +29,20 @@ import sqlalchemy as sa
 from support import free_port
 from wegwijs import chat_guard, scale, serve
 from wegwijs.handovers.live import RasaClient
-from wegwijs.schools import SchoolRegistry
 from wegwijs.training import model_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.timeout(1200)]
 SCHOOL = "het-baken"
 ORIGIN = "https://www.hetbaken.example"
+IP_LIMIT = 40
+#: Loopback addresses (all of 127.0.0.0/8 is loopback on Linux): one per test, as if each were a parent.
+_addresses = (f"127.0.{n}.1" for n in itertools.count(10))
+SOURCE = {"address": "127.0.0.1"}
+
+
+@pytest.fixture(autouse=True)
+def own_address():
+    SOURCE["address"] = next(_addresses)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +58,8 @@ def topology(home, tmp_path_factory):
     patch = pytest.MonkeyPatch()
     for key in ("WEGWIJS_DB_URL", "WEGWIJS_REDIS_URL"):
         patch.delenv(key, raising=False)
-    patch.setenv("WEGWIJS_RATE_IP_PER_MINUTE", "0")
+    patch.setenv("WEGWIJS_RATE_IP_PER_MINUTE", str(IP_LIMIT))  # each test sends from its own address
+    patch.setenv("WEGWIJS_RATE_CONVERSATION_PER_MINUTE", "100")  # the long conversation below
     patch.setenv("WEGWIJS_WIDGET_ORIGINS", "")
     running = scale.Topology(home, folder, [free_port(), free_port()], [free_port(), free_port()], free_port(),
                              free_port(), free_port())
@@ -61,17 +73,21 @@ def topology(home, tmp_path_factory):
         patch.undo()
 
 
-def post(port: int, sender: str, text: str, school: Optional[str] = SCHOOL) -> Tuple[int, List[Dict[str, Any]]]:
+def post(port: int, sender: str, text: str, school: Optional[str] = SCHOOL, source: Optional[str] = None,
+         headers: Optional[Dict[str, str]] = None) -> Tuple[int, List[Dict[str, Any]]]:
+    """Send one chat message from the test's own loopback address (or ``source``)."""
     body: Dict[str, Any] = {"sender": sender, "message": text}
     if school:
         body["metadata"] = {"school_id": school}
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=90,
+                                            source_address=(source or SOURCE["address"], 0))
     try:
-        with urllib.request.urlopen(request, timeout=90) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"[]")
+        connection.request("POST", "/webhooks/rest/webhook", body=json.dumps(body).encode(),
+                           headers={"Content-Type": "application/json", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"[]")
+    finally:
+        connection.close()
 
 
 def joined(answer: List[Dict[str, Any]]) -> str:
@@ -209,3 +225,47 @@ def test_nginx_forwards_only_the_chat(topology):
             urllib.request.urlopen(f"http://127.0.0.1:{running.proxy_port}{path}", timeout=10)
         assert error.value.code == 404
     assert os.path.exists(running.folder / "nginx" / "nginx.conf")
+
+
+def test_the_per_ip_limit_counts_each_parent_behind_nginx(topology):
+    """Through nginx, over both Rasa processes (round robin; the counts are in Redis): the address that
+    sent too much gets the Dutch message, another address is still served, and a forged
+    X-Forwarded-For does not help (nginx overwrites it)."""
+    running, _, _ = topology
+    busy, other = "127.0.200.1", "127.0.201.1"
+    statuses = [post(running.proxy_port, uuid.uuid4().hex, "hoi", source=busy)[0] for _ in range(IP_LIMIT)]
+    assert statuses == [200] * IP_LIMIT
+    status, answer = post(running.proxy_port, uuid.uuid4().hex, "hoi", source=busy)
+    assert status == 429 and answer[0]["text"] == chat_guard.TOO_MANY
+    status, _ = post(running.proxy_port, uuid.uuid4().hex, "hoi", source=busy,
+                     headers={"X-Forwarded-For": other})
+    assert status == 429
+    assert post(running.proxy_port, uuid.uuid4().hex, "hoi", source=other)[0] == 200
+
+
+def test_a_long_conversation_keeps_its_state_across_processes_and_snapshots(topology, registry):
+    """60 messages round robin over both processes: the tracker store moves its snapshot in PostgreSQL
+    (wegwijs/tracker_store.py); the school from the first message still answers at the end, and every
+    message is stored once."""
+    running, _, _ = topology
+    sender = uuid.uuid4().hex
+    texts = ["hallo"] + [f"wat doet de mentor {number}" for number in range(58)] + [
+        "wie is de zorgcoördinator op school?"]
+    answers = []
+    for number, text in enumerate(texts):
+        status, answer = post(running.proxy_port, sender, text, school=SCHOOL if number == 0 else None)
+        assert status == 200, (number, answer)
+        answers.append(answer)
+        if number == 30:
+            SOURCE["address"] = next(_addresses)  # stay under the per-IP limit of one minute
+    assert registry.get(SCHOOL).contacts["zorgcoordinator"].name in joined(answers[-1])
+    assert user_texts(running.db_url, sender) == texts
+    engine = sa.create_engine(running.db_url)
+    try:
+        with engine.connect() as connection:
+            snapshot = connection.execute(sa.text(
+                "SELECT state FROM wegwijs_tracker_snapshots WHERE sender_id = :sender"),
+                {"sender": sender}).scalar()
+    finally:
+        engine.dispose()
+    assert snapshot is not None and json.loads(snapshot)["slots"]["school_id"] == SCHOOL

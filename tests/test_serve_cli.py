@@ -31,6 +31,16 @@ def test_bad_setting_is_a_clear_error(monkeypatch, capsys):
     assert "WEGWIJS_RETENTION_DAYS" in capsys.readouterr().err
 
 
+def test_a_serving_rasa_uses_one_tensorflow_thread_per_pool_unless_told_otherwise(home, monkeypatch):
+    keys = {"WEGWIJS_PORTAL_SECRET": "x" * 40, "WEGWIJS_RASA_JWT_SECRET": "t"}
+    monkeypatch.delenv("TF_INTER_OP_PARALLELISM_THREADS", raising=False)
+    monkeypatch.setenv("TF_INTRA_OP_PARALLELISM_THREADS", "4")  # an operator's choice
+    specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, keys=keys)}
+    assert specs["rasa"].env["TF_INTER_OP_PARALLELISM_THREADS"] == "1"
+    assert specs["rasa"].env["TF_INTRA_OP_PARALLELISM_THREADS"] == "4"
+    assert "TF_INTER_OP_PARALLELISM_THREADS" not in specs["actions"].env  # no TensorFlow there
+
+
 def test_rasa_api_needs_a_jwt_and_the_portal_gets_its_secret(home):
     keys = {"WEGWIJS_PORTAL_SECRET": "s" * 10 + "abcdefghijklmnopqrstuvwxyz", "WEGWIJS_RASA_JWT_SECRET": "tok123"}
     specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, portal_port=8090,

@@ -139,13 +139,13 @@ def _rasa(settings: Settings, args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from wegwijs.serve import rasa_command
+    from wegwijs.serve import rasa_command, serving_env
     from wegwijs.training import rasa_env
 
     command = rasa_command(settings.home, args.host, args.port, settings.rasa_jwt_secret or "",
                            Path(args.endpoints) if args.endpoints else None)
     os.chdir(settings.home)
-    os.execvpe(command[0], command, rasa_env())
+    os.execvpe(command[0], command, serving_env(rasa_env()))
     return 0  # pragma: no cover - exec does not return
 
 

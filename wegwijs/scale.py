@@ -192,7 +192,8 @@ def plan(topology: Topology, keys: Dict[str, str]) -> List[serve.Service]:
         command, extra = serve.actions_command("127.0.0.1", port)
         specs.append(serve.Service(f"actions-{index + 1}", command, f"http://127.0.0.1:{port}/health",
                                    dict(env, **extra)))
-    rasa_env_ = dict(env, SANIC_PROXIES_COUNT="1")  # the parent's address from nginx's X-Forwarded-For
+    # the parent's address from nginx's X-Forwarded-For
+    rasa_env_ = serve.serving_env(dict(env, SANIC_PROXIES_COUNT="1"))
     for index, port in enumerate(topology.rasa_ports):
         specs.append(serve.Service(
             f"rasa-{index + 1}",

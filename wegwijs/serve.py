@@ -86,6 +86,17 @@ def demo_logins(home: Path) -> str:
     return path.read_text(encoding="utf-8").rstrip() if path.exists() else ""
 
 
+#: TensorFlow's thread pools for a serving Rasa process (DIET classifies one short message at a time).
+#: One thread each saves about 15 % CPU per message and lets several processes share the cores without
+#: their pools competing (benchmarks/results/serving.md); an operator's own values win.
+SERVING_THREADS = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
+
+
+def serving_env(env: Dict[str, str]) -> Dict[str, str]:
+    """``env`` for a serving Rasa process: :data:`SERVING_THREADS` unless ``env`` sets them."""
+    return {**SERVING_THREADS, **env}
+
+
 def rasa_command(home: Path, host: str, port: int, jwt_secret: str, endpoints: Optional[Path] = None,
                  origins: Optional[List[str]] = None, model: Optional[Path] = None) -> List[str]:
     """``rasa run`` as Wegwijs runs it: our channels, the HTTP API with JWTs only, CORS for the schools.
@@ -163,7 +174,7 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         Service("actions", actions, f"http://127.0.0.1:{actions_port}/health", dict(env, **actions_env)),
         Service("rasa", rasa_command(home, host, rasa_port, keys["WEGWIJS_RASA_JWT_SECRET"], endpoints, origins),
                 # answers once the model is loaded and conversations are stored in the database
-                f"http://127.0.0.1:{rasa_port}/webhooks/rest/", env),
+                f"http://127.0.0.1:{rasa_port}/webhooks/rest/", serving_env(env)),
         web_service(host, web_port, web_env),
     ] + portal
 

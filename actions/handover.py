@@ -111,11 +111,15 @@ async def session_intents(tracker: Tracker) -> List[str]:
     return stored + conversation_intents(tracker)
 
 
-async def route_for(tracker: Tracker, school: School) -> Route:
+async def conversation_urgency(tracker: Tracker) -> str:
+    """How urgent this conversation's question is (``urgency_of`` over the whole session)."""
+    return urgency_of(await session_intents(tracker), topic_of(tracker))
+
+
+def route_for(tracker: Tracker, school: School, urgency: str) -> Route:
     """The professional for this conversation's question."""
     topic = topic_of(tracker)
     answer = content().get(topic) if topic else None
-    urgency = urgency_of(await session_intents(tracker), topic)
     return route(topic, school, urgency, answer.roles if answer else (),
                  answer.title if answer else None)
 
@@ -324,7 +328,7 @@ class ActionAskHandoverConsent(Action):
         school, events = school_of(tracker)
         if school is None:
             return events
-        chosen = await route_for(tracker, school)
+        chosen = route_for(tracker, school, await conversation_urgency(tracker))
         dispatcher.utter_message(
             text=dialogue.consent_question(chosen, school, tracker.get_slot(METHOD) or "chat",
                                            tracker.get_slot(DETAIL), when_text(chosen, school)),
@@ -363,21 +367,21 @@ class ActionHandoverSubmit(Action):
             dispatcher.utter_message(text=dialogue.ALREADY_OPEN.format(
                 who=Route(existing.role, contact, "").who(), how=dialogue.how_contact(existing.contact_method, existing.contact_detail)))
             return events + _reset()
-        chosen = await route_for(tracker, school)
+        urgency = await conversation_urgency(tracker)
+        chosen = route_for(tracker, school, urgency)
         if tracker.get_slot(CONSENT) != dialogue.YES:
             dispatcher.utter_message(text=dialogue.not_shared(chosen, school, describe_reach(chosen.contact)))
             return events + _reset()
-        return events + await self._store(dispatcher, tracker, school, chosen)
+        return events + await self._store(dispatcher, tracker, school, chosen, urgency)
 
     async def _store(self, dispatcher: CollectingDispatcher, tracker: Tracker, school: School,
-                     chosen: Route) -> List[Dict[Text, Any]]:
+                     chosen: Route, urgency: str) -> List[Dict[Text, Any]]:
         config = settings()
         method = tracker.get_slot(METHOD) or "chat"
         detail = tracker.get_slot(DETAIL) if method != "chat" else None
         topic = topic_of(tracker)
         child_class = tracker.get_slot(CLASS)
         band = tracker.get_slot(AGE_SLOT)
-        urgency = urgency_of(await session_intents(tracker), topic)
 
         def store() -> Handover:
             with session_factory(config.db_url)() as session, session.begin():

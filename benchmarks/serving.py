@@ -45,7 +45,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -375,13 +374,6 @@ def run_long(bot: Bot, url: str, turns: int, timeout: float, pids: Dict[str, int
 # Processes
 
 
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Processes:
     """Every process this benchmark starts, stopped (with its process group) on ``stop_all``."""
 
@@ -570,7 +562,7 @@ def run_baseline(settings: Settings, workdir: Path, processes: Processes) -> dic
     models = sorted((project / "models").glob("*.tar.gz"))
     if not models:
         raise RuntimeError(f"rasa init made no model; see {logs / 'rasa-init.log'}")
-    port = free_port()
+    port = serve.free_port()
     env["SANIC_HOST"] = "127.0.0.1"
     spec = serve.Service("rasa", [sys.executable, "-m", "rasa", "run", "--enable-api", "--port", str(port),
                                   "--interface", "127.0.0.1", "--model", str(models[0]),
@@ -603,7 +595,7 @@ def wegwijs_specs(workdir: Path, rasa_ports: List[int], actions_port: int,
              "WEGWIJS_RATE_IP_PER_MINUTE": "0"}
     specs: List[serve.Service] = []
     for index, port in enumerate(rasa_ports):
-        made = {spec.name: spec for spec in serve.services(HOME, "127.0.0.1", port, actions_port, free_port(),
+        made = {spec.name: spec for spec in serve.services(HOME, "127.0.0.1", port, actions_port, serve.free_port(),
                                                           endpoints=endpoints, keys=keys)}
         if index == 0:
             specs.append(made["actions"])
@@ -629,8 +621,8 @@ def run_wegwijs(settings: Settings, workdir: Path, processes: Processes) -> dict
     logs = workdir / "logs-wegwijs"
     logs.mkdir()
     db_url = prepare_database(workdir, settings.db_url)
-    ports = [free_port(), free_port()]
-    specs = {spec.name: spec for spec in wegwijs_specs(workdir, ports, free_port(), db_url)}
+    ports = [serve.free_port(), serve.free_port()]
+    specs = {spec.name: spec for spec in wegwijs_specs(workdir, ports, serve.free_port(), db_url)}
     print(f"wegwijs: starting the action server and Rasa on {redact(db_url)} …", flush=True)
     start_seconds = {"actions": processes.start(specs["actions"], logs, settings.start_timeout),
                      "rasa": processes.start(specs["rasa"], logs, settings.start_timeout)}

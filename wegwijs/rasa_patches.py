@@ -52,7 +52,7 @@ def _resolve_by_type(type_name: Text, default: Optional[Type[Any]] = None) -> Op
     if found is not None:
         return found
     assert _original_resolve_by_type is not None
-    resolved = _original_resolve_by_type(type_name, None if default is None else default)
+    resolved = _original_resolve_by_type(type_name, default)
     if resolved is not None and resolved is not default and resolved.type_name == type_name:
         _event_classes[type_name] = resolved
     return resolved

@@ -50,7 +50,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from wegwijs import rasa_patches
 from wegwijs.db.engine import prepare_sqlite_path
-from wegwijs.db.models import TrackerSnapshot, utcnow
+from wegwijs.db.models import TrackerSnapshot
 from wegwijs.settings import Settings
 
 __all__ = ["WegwijsTrackerStore", "prepare_sqlite_path", "DEFAULT_RECENT_EVENTS"]
@@ -128,10 +128,7 @@ class WegwijsTrackerStore(SQLTrackerStore):
         if not self.domain or (not rows and snapshot is None):
             return None
         state = json.loads(snapshot.state) if snapshot is not None else None
-        tracker = self.init_tracker(sender_id)
-        prefix = _state_events(state, tracker) if state else []
-        for event in prefix:
-            tracker.update(event)
+        tracker, prefix_length = self._tracker_from(sender_id, state)
         ids: List[int] = []
         for event_id, data in rows:
             event = Event.from_parameters(json.loads(data))
@@ -141,7 +138,7 @@ class WegwijsTrackerStore(SQLTrackerStore):
             ids.append(event_id)
         setattr(tracker, _STORED, len(tracker.events))
         setattr(tracker, _IDS, ids)
-        setattr(tracker, _BASE, (session_event_id, state, len(prefix)))
+        setattr(tracker, _BASE, (session_event_id, state, prefix_length))
         return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
@@ -207,29 +204,28 @@ class WegwijsTrackerStore(SQLTrackerStore):
         """When more than ``2 × recent_events`` events follow the snapshot, sum up all but the last
         ``recent_events`` (cut before a parent's message) in a new snapshot."""
         session_event_id, state, prefix_length = base
-        window = list(events[prefix_length:])
-        if len(window) != len(ids) or len(window) <= 2 * self.recent_events:
+        if len(events) - prefix_length != len(ids) or len(ids) <= 2 * self.recent_events:
             return
+        window = list(events[prefix_length:])
         if any(isinstance(event, SessionStarted) for event in window[1:]):
             return  # a new session within this tracker: the next read starts from it
         cut = _cut_before_user_message(window, len(window) - self.recent_events)
         if cut is None or not (_undo_stays_within(window[:cut]) and _undo_stays_within(window[cut:])):
             return  # a rewind would reach across the cut: keep the old snapshot for now
-        replay = self.init_tracker(tracker.sender_id)
-        for event in (_state_events(state, replay) if state else []):
-            replay.update(event)
+        replay, _ = self._tracker_from(tracker.sender_id, state)
         for event in window[:cut]:
             replay.update(event)
-        values = {"sender_id": tracker.sender_id, "session_event_id": session_event_id,
-                  "last_event_id": ids[cut - 1], "state": json.dumps(_state_of(replay))}
-        values["updated_at"] = utcnow()
-        exists = session.execute(sa.select(SNAPSHOTS.c.sender_id)
-                                 .where(SNAPSHOTS.c.sender_id == tracker.sender_id)).first()
-        if exists:
-            session.execute(sa.update(SNAPSHOTS).where(SNAPSHOTS.c.sender_id == tracker.sender_id)
-                            .values(**values))
-        else:
-            session.execute(sa.insert(SNAPSHOTS).values(**values))
+        session.merge(TrackerSnapshot(sender_id=tracker.sender_id, session_event_id=session_event_id,
+                                      last_event_id=ids[cut - 1], state=json.dumps(_state_of(replay))))
+
+    def _tracker_from(self, sender_id: str, state: Optional[Dict[str, Any]]
+                      ) -> Tuple[DialogueStateTracker, int]:
+        """A new tracker in a snapshot's ``state`` (none: empty), and how many events that took."""
+        tracker = self.init_tracker(sender_id)
+        prefix = _state_events(state, tracker) if state else []
+        for event in prefix:
+            tracker.update(event)
+        return tracker, len(prefix)
 
 
 def _cut_before_user_message(window: Sequence[Event], at_most: int) -> Optional[int]:

@@ -17,7 +17,7 @@ BUTTONS = {"/affirm": "Ja", "/deny": "Nee", "/talk_to_human": "Met iemand praten
            "/more_info": "Meer weten"}
 
 EVENTS = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
-                  sa.column("timestamp"), sa.column("data"))
+                  sa.column("timestamp"), sa.column("intent_name"), sa.column("data"))
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,11 @@ def session_intents(engine: Engine, conversation_id: str) -> List[str]:
     """
     if not sa.inspect(engine).has_table("events"):
         return []
-    intent_name = sa.column("intent_name")
     session_start = (sa.select(sa.func.coalesce(sa.func.max(EVENTS.c.id), 0))
                      .where(EVENTS.c.sender_id == conversation_id,
                             EVENTS.c.type_name == "session_started")
                      .scalar_subquery())
-    query = (sa.select(intent_name).select_from(EVENTS)
+    query = (sa.select(EVENTS.c.intent_name)
              .where(EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user",
                     EVENTS.c.id > session_start)
              .order_by(EVENTS.c.id))

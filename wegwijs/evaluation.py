@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from wegwijs.checks import heldout_nlu
+from wegwijs.checks import heldout_nlu, read_nlu
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -61,10 +61,18 @@ def score(texts: Sequence[str], gold: Sequence[str], predicted: Sequence[str]) -
     )
 
 
-def test_set(home: Path) -> Tuple[List[str], List[str]]:
-    """(texts, gold intents) of the held-out set."""
+#: The held-out set as it was on 2026-11-23 (543 sentences, 5-15 per intent); the issue that asked for
+#: 0.92 macro-F1 measured this set. Sentences written later were added in other files
+#: (tests/nlu_heldout/added_*.yml, 2026-12-03), so that both figures can be reported.
+ORIGINAL_FILES = ("heldout.yml", "rights_heldout.yml")
+
+
+def test_set(home: Path, files: Sequence[str] = ()) -> Tuple[List[str], List[str]]:
+    """(texts, gold intents) of the held-out set, or of only ``files`` under tests/nlu_heldout/."""
     texts, gold = [], []
-    for intent, examples in sorted(heldout_nlu(home).items()):
+    examples_by_intent = (read_nlu([home / "tests" / "nlu_heldout" / name for name in files]) if files
+                          else heldout_nlu(home))
+    for intent, examples in sorted(examples_by_intent.items()):
         for example in examples:
             texts.append(example)
             gold.append(intent)
@@ -124,14 +132,28 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--report", default="results/nlu_heldout.json")
     args = parser.parse_args(argv)
     home = Path.cwd()
-    report = evaluate_model(Path(args.model), home)
-    print_report(report, "held-out NLU test")
+    added_files = sorted(path.name for path in (home / "tests" / "nlu_heldout").glob("*.yml")
+                         if path.name not in ORIGINAL_FILES)
+    sets = {"original": test_set(home, ORIGINAL_FILES), "added": test_set(home, added_files),
+            "all": test_set(home)}
+    unique = sorted({text for texts, _ in sets.values() for text in texts})
+    parsed = dict(zip(unique, parse_texts(Path(args.model), unique)))
+    reports = {name: score(texts, gold, [predicted_intent(parsed[text]) for text in texts])
+               for name, (texts, gold) in sets.items()}
+    titles = {"original": f"held-out set as of 2026-11-23 ({', '.join(ORIGINAL_FILES)})",
+              "added": "sentences added 2026-12-03 (added_*.yml)", "all": "whole held-out set"}
+    for name, report in reports.items():
+        print_report(report, f"{titles[name]}, {sum(v['support'] for v in report.per_intent.values())} "
+                             "messages")
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.report).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    if args.floor is not None and report.macro_f1 < args.floor:
-        print(f"FAILED: macro-F1 {report.macro_f1:.3f} is below the floor {args.floor}")
-        return 1
-    return 0
+    Path(args.report).write_text(json.dumps({name: report.to_dict() for name, report in reports.items()},
+                                            indent=2, ensure_ascii=False))
+    failed = [name for name in ("original", "all")
+              if args.floor is not None and reports[name].macro_f1 < args.floor]
+    for name in failed:
+        print(f"FAILED: macro-F1 {reports[name].macro_f1:.3f} on the {name} set is below the floor "
+              f"{args.floor}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,157 @@
+"""Rasa NLU component: Wegwijs's intent classifier, a linear model on Dutch text views.
+
+Chosen by measurement (``make benchmark-nlu``, docs/nlu.md): on our held-out sets and on a Dutch intent
+set from another domain it is more accurate than Rasa's DIET pipeline and trains in seconds instead of
+half an hour. What it reads of a message:
+
+* the folded text (lower case, no accents, letters typed three times squeezed: :func:`wegwijs.safety.fold`);
+* the lemmas that the tokenizer set (simplemma's Dutch lemmas in ``nl_wegwijs``, or
+  ``nl_core_news_sm``'s when that is installed), folded the same way, so "kinderen" and "kind",
+  "geplaatst" and "plaatsen" share features;
+
+as TF-IDF weighted (sublinear) character n-grams within words (2-5: typos, inflection and the parts of
+Dutch compounds such as "zorgcoordinator" or "schoolmaatschappelijk") and word uni- and bigrams. The
+classifier is a one-vs-rest logistic regression fitted by stochastic gradient descent with a fixed
+seed, so its confidences are probabilities that ``FallbackClassifier`` and ``SafetyOverride`` can use.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Sequence, Text, Type
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.nlu.constants import TOKENS_NAMES
+
+from wegwijs.safety import fold
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "intent_classifier.joblib"
+#: Separates the folded text from its lemmas in the string the vectorizers read.
+_VIEW_SEPARATOR = " || "
+
+
+def text_view(text: str, lemmas: Optional[Sequence[str]] = None) -> str:
+    """The string the model reads: the folded text, then its folded lemmas."""
+    folded = fold(text)
+    if lemmas is None:
+        return folded
+    return folded + _VIEW_SEPARATOR + fold(" ".join(lemmas))
+
+
+def message_view(message: Message) -> str:
+    """:func:`text_view` of a message, with the lemmas of its tokens when a tokenizer ran."""
+    tokens = message.get(TOKENS_NAMES[TEXT])
+    lemmas = [token.lemma or token.text for token in tokens] if tokens else None
+    return text_view(message.get(TEXT) or "", lemmas)
+
+
+def build_model(views: List[str], intents: List[str], config: Dict[str, Any]):
+    """Fit the vectorizers and the classifier on the text views of the training examples."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import make_pipeline, make_union
+
+    features = make_union(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True),
+        TfidfVectorizer(analyzer="word", ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True,
+                        token_pattern=r"(?u)\b\w+\b"),
+    )
+    classifier = SGDClassifier(loss="log_loss", alpha=float(config["alpha"]), max_iter=int(config["epochs"]),
+                               tol=None, random_state=int(config["random_seed"]))
+    model = make_pipeline(features, classifier)
+    model.fit(views, intents)
+    return model
+
+
+def rank(model, views: List[str], ranking_length: int) -> List[List[Dict[str, Any]]]:
+    """For every view, the intents with their probabilities, most likely first."""
+    probabilities = model.predict_proba(views)
+    labels = [str(label) for label in model.classes_]
+    rankings = []
+    for row in probabilities:
+        order = row.argsort()[::-1][:ranking_length or len(labels)]
+        rankings.append([{"name": labels[i], "confidence": float(row[i])} for i in order])
+    return rankings
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class WegwijsIntentClassifier(GraphComponent, IntentClassifier):
+    """Intent classification on folded text and lemmas (see the module docstring)."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """Any tokenizer: the lemmas come from its tokens."""
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        """scikit-learn."""
+        return ["sklearn"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """n-gram ranges, the regularisation ``alpha``, ``epochs`` over the data, the seed, and how many
+        intents the ranking lists."""
+        return {"char_ngrams": [2, 5], "word_ngrams": [1, 2], "alpha": 1e-5, "epochs": 50,
+                "random_seed": 42, "ranking_length": 10}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Any = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "WegwijsIntentClassifier":
+        """An untrained classifier (predicts nothing)."""
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "WegwijsIntentClassifier":
+        """Loads the model stored at training time."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("WegwijsIntentClassifier: no stored model, it predicts nothing")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the model on the intent examples and stores it with the Rasa model."""
+        examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
+        if len({e.get(INTENT) for e in examples}) < 2:
+            logger.warning("WegwijsIntentClassifier: fewer than two intents, nothing to train")
+            return self._resource
+        self.model = build_model([message_view(e) for e in examples], [e.get(INTENT) for e in examples],
+                                 self._config)
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self.model, directory / MODEL_FILE)
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets the intent and the ranking on every message with text."""
+        if self.model is None:
+            return messages
+        with_text = [m for m in messages if m.get(TEXT)]
+        if not with_text:
+            return messages
+        rankings = rank(self.model, [message_view(m) for m in with_text],
+                        int(self._config["ranking_length"]))
+        for message, ranking in zip(with_text, rankings):
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages

@@ -33,7 +33,8 @@ from wegwijs.evaluation import parse_texts  # noqa: E402
 SETS = {
     "phrasings.yml": "regression set",
     "unseen.yml": "regression set, blind at first",
-    "unseen2.yml": "blind set, never tuned on",
+    "unseen2.yml": "regression set, blind until 2026-12-03",
+    "unseen3.yml": "blind set of 2026-12-03",
 }
 
 

@@ -8,10 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import school_of, settings
 from wegwijs.replies import contact_person_reply, greeting
+from wegwijs.safety import in_doubt as safety_in_doubt
 
 FALLBACK_INTENT = "nlu_fallback"
-#: A safety intent this likely among the classifier's guesses gets the help lines, even in fallback.
-SAFETY_DOUBT_CONFIDENCE = 0.15
 REPHRASE = ("Sorry, dat begrijp ik niet goed. Kun je het anders zeggen? Bijvoorbeeld: "
             "'Wie is de intern begeleider?' of 'Mijn kind zit al weken thuis.'")
 
@@ -27,21 +26,6 @@ def consecutive_fallbacks(events: List[Dict[str, Any]]) -> int:
             break
         count += 1
     return count
-
-
-def safety_in_doubt(latest_message: Dict[str, Any]) -> bool:
-    """Whether the classifier gave a safety intent real weight, though not enough to be sure.
-
-    Not when the NLU safety layer already judged the message a look-alike (see
-    ``wegwijs.nlp.safety_override``).
-    """
-    if (latest_message.get("safety_override") or {}).get("reason") == "look-alike":
-        return False
-    for item in latest_message.get("intent_ranking") or []:
-        if str(item.get("name", "")).startswith("safety_") and \
-                float(item.get("confidence") or 0) >= SAFETY_DOUBT_CONFIDENCE:
-            return True
-    return False
 
 
 class ActionGreet(Action):

@@ -26,8 +26,8 @@ HOME = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HOME))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
-from actions.conversation import safety_in_doubt  # noqa: E402
 from wegwijs import safety  # noqa: E402
+from wegwijs.safety import in_doubt as safety_in_doubt  # noqa: E402
 from wegwijs.evaluation import parse_texts  # noqa: E402
 
 SETS = {

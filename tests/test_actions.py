@@ -94,16 +94,28 @@ def test_fallback_asks_to_rephrase_once_then_offers_a_person():
     assert consecutive_fallbacks([fallback_event(), fallback_event("greet"), fallback_event()]) == 1
 
 
-def test_fallback_with_a_safety_guess_gives_the_help_lines_first():
-    ranking = [{"name": "care_mentor", "confidence": 0.3}, {"name": "safety_suicide", "confidence": 0.25}]
-    messages, _ = run(ActionFallback(), tracker("nlu_fallback", events=[fallback_event()], ranking=ranking))
+def test_fallback_with_a_likely_crisis_gives_the_help_lines_first():
+    latest = tracker("nlu_fallback", events=[fallback_event()])
+    latest.latest_message["crisis"] = {"score": 0.55, "kind": "safety_suicide"}
+    messages, _ = run(ActionFallback(), latest)
     assert messages[0]["response"] == "utter_safety_general"
+
+
+def test_fallback_with_a_safety_intent_in_the_ranking_but_no_likely_crisis_asks_to_rephrase():
+    # The intent ranking alone spreads weight over 79 intents; the crisis classifier decides doubt.
+    ranking = [{"name": "care_mentor", "confidence": 0.18}, {"name": "safety_suicide", "confidence": 0.17}]
+    latest = tracker("nlu_fallback", events=[fallback_event()], ranking=ranking)
+    latest.latest_message["crisis"] = {"score": 0.3, "kind": "safety_suicide"}
+    messages, _ = run(ActionFallback(), latest)
+    assert [m.get("response") for m in messages] == [None]
+    assert "anders zeggen" in messages[0]["text"]
 
 
 def test_fallback_after_a_judged_look_alike_gives_no_help_lines():
     ranking = [{"name": "nlu_fallback", "confidence": 1.0}, {"name": "safety_domestic_violence", "confidence": 0.9}]
     latest = tracker("nlu_fallback", events=[fallback_event()], ranking=ranking)
     latest.latest_message["safety_override"] = {"reason": "look-alike"}
+    latest.latest_message["crisis"] = {"score": 0.9, "kind": "safety_domestic_violence"}
     messages, _ = run(ActionFallback(), latest)
     assert [m.get("response") for m in messages] == [None]
     assert "anders zeggen" in messages[0]["text"]

@@ -193,3 +193,73 @@ def test_child_user_needs_a_sign_that_a_child_writes():
     SafetyOverride({}).process([parent, child])
     assert parent.get("intent")["name"] == "care_where_to_start"
     assert child.get("intent")["name"] == "safety_child_user"
+
+
+# --- general mechanisms, not per-sentence exemptions (issue 14) ----------------------------------
+# Each mechanism is tested on word variants: a sibling wording must behave like the sentence it varies.
+
+@pytest.mark.parametrize("text", [
+    # toys and fakes, in any spelling
+    "mijn zoon heeft een speelgoed wapen mee naar school genomen",
+    "mijn zoon heeft een nep wapen mee naar school genomen",
+    "hij neemt zijn nepwapen mee voor carnaval",
+    "mag hij een waterpistool meenemen op schoolreis",
+    "ze wil een plastic zwaard meenemen voor het verkleedfeest",
+    "is een geweer van lego toegestaan in de klas",
+    # kitchen and craft tools
+    "hij heeft een mes nodig voor de kookles",
+    "hij neemt een mes mee voor haar kookles",
+    "moet ze een schaar meenemen voor handvaardigheid",
+    "mag mijn zoon een broodmes mee voor de boterhammen op kamp",
+    # feelings
+    "mijn dochter voelt zich opgesloten in die klas",
+    "mijn zoon voelt zich gevangen op die school",
+    # sayings and exaggerations
+    "mijn dochter zegt dat ze zich dood verveelt in de klas",
+    "hij verveelt zich dood bij rekenen",
+    "ze zegt dat ze zich doodverveelt in groep 6",
+    "die toets heeft hem de das omgedaan",
+    "ik kan hem wel wurgen, hij is zijn jas alweer kwijt",
+    "ik kon haar wel vermoorden toen ze haar telefoon verloor",
+    # ordinary fears
+    "mijn dochter is doodsbang dat ze zakt voor haar eindexamen",
+    "mijn zoon is doodsbang voor de prik bij de jeugdarts",
+    "hij is bang voor zijn spreekbeurt",
+    # stories, games, school work
+    "mijn dochter houdt een spreekbeurt over kindermishandeling, mag ze folders gebruiken",
+    "we lezen een boek waarin een kind wordt mishandeld, hoe bespreek ik dat",
+    "in dat spel schiet hij iedereen dood, is dat erg op zijn leeftijd",
+    # grief: a death that has happened
+    "ons konijn is vorige week overleden, hoe vertel ik het de juf",
+    "de oom van mijn zoon is overleden, mag hij naar de begrafenis",
+    # hypothetical questions without anyone of the writer's own
+    "wat moet een school doen als een kind thuis wordt mishandeld",
+    "hoe werkt het als een leerling wordt misbruikt door een leraar",
+    # objects that are not people
+    "mijn broertje ontvoert steeds de afstandsbediening",
+    "hij vraagt om scheermesjes voor zijn eerste baardje",
+    # play injuries, any play equipment
+    "hij heeft blauwe plekken van het klimrek",
+    "ze heeft blauwe plekken van het duikrek bij gym",
+    "hij heeft zijn hoofd gestoten bij het buitenspelen en heeft een bult",
+])
+def test_general_look_alike_mechanisms(text):
+    assert safety.detect(text) is None
+    assert safety.looks_ordinary(text)
+
+
+@pytest.mark.parametrize("text, kind", [
+    # the same words, but something is happening to someone
+    ("hij heeft een wapen en bedreigt ons", safety.ACUTE_DANGER),
+    ("hij staat nu met een mes in de keuken", safety.ACUTE_DANGER),
+    ("hij zwaait met een mes in de keuken", safety.ACUTE_DANGER),
+    ("we keken een film over oorlog maar mijn man slaat me", safety.DOMESTIC_VIOLENCE),
+    ("mijn ex dreigt de kinderen te ontvoeren", safety.ACUTE_DANGER),
+    ("iemand heeft mijn zoon ontvoerd", safety.ACUTE_DANGER),
+    ("er ligt een scheermesje in haar kamer en ze heeft sneetjes in haar arm", safety.SUICIDE),
+    ("mijn dochter is doodsbang voor mijn ex", safety.DOMESTIC_VIOLENCE),
+    ("mijn dochter wil dood", safety.SUICIDE),
+    ("wat moet ik doen, mijn man mishandelt onze zoon", safety.CHILD_ABUSE),
+])
+def test_mechanisms_keep_real_crises(text, kind):
+    assert safety.detect(text) == kind

@@ -137,6 +137,29 @@ def check_examples(home: Path) -> List[str]:
     return problems
 
 
+def test_sentences(home: Path) -> List[tuple]:
+    """(text, label) of every sentence we measure on: the held-out NLU set (label: the intent) and the
+    crisis sets under tests/safety/ (label: the crisis kind's intent, or "look-alike")."""
+    from wegwijs.neardup import labelled
+
+    sentences = labelled(heldout_nlu(home))
+    for path in sorted((home / "tests" / "safety").glob("*.yml")):
+        data = _yaml(path)
+        sentences += [(item["text"], f"safety_{item['kind']}") for item in data.get("crisis", [])]
+        sentences += [(item["text"], "look-alike") for item in data.get("not_crisis", [])]
+    return sentences
+
+
+def check_leakage(home: Path) -> List[str]:
+    """No test sentence (held-out or crisis set) is a near-duplicate of a training sentence
+    (:mod:`wegwijs.neardup`, docs/nlu.md). Fix the training side, never the test side."""
+    from wegwijs.neardup import find, labelled
+
+    pairs = find(test_sentences(home), labelled(training_nlu(home)))
+    return [f"near-duplicate ({pair.similarity:.2f}): test {pair.test!r} ({pair.test_label}) ~ training "
+            f"{pair.training!r} ({pair.training_label})" for pair in pairs]
+
+
 def _texts(library: ContentLibrary):
     for answer in library.answers():
         for part, texts in (("short", answer.short), ("more", answer.more)):
@@ -224,6 +247,7 @@ def check_project(home: Path) -> List[str]:
     fact_base = fact_base_path.read_text(encoding="utf-8") if fact_base_path.exists() else None
     problems += check_intents(home, library)
     problems += check_examples(home)
+    problems += check_leakage(home)
     problems += check_answers(library, fact_base=fact_base)
     problems += check_safety_responses(home)
     try:

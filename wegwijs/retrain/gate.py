@@ -1,33 +1,53 @@
 """One retraining round: write, validate, train a candidate, evaluate both models, report, gate.
 
-The gate promotes the candidate only when, on the same held-out NLU set (``tests/nlu_heldout/``):
-- its macro-F1 is not lower than the current model's, and
-- no intent's F1 drops by more than :data:`MAX_DROP` (5 points);
-and it fails no more test stories (``tests/stories/``) than the current model. Otherwise the current
-model stays, the examples of this round are taken out of the training data again (so that ``make run``
-does not train them in by another way) and their review items are marked ``refused``, with the reason.
+The gate compares the candidate with the current model **paired**: both classify the same held-out
+NLU sentences (``tests/nlu_heldout/``), so what counts is the sentences on which they disagree. The
+candidate is refused when
+
+- **macro-F1 is significantly lower**: a paired bootstrap over the sentences (:data:`RESAMPLES`
+  resamples of the sentence indices with seed :data:`SEED`; on each resample the macro-F1 of both models
+  on the same sentences) puts the one-sided 95 % upper bound of (candidate − current), the 95th
+  percentile of the resampled differences, below 0, *and* the observed difference is negative;
+- **one intent gets significantly more errors**: an exact one-sided McNemar test on that intent's
+  sentences (the discordant pairs: sentences only the candidate gets wrong against sentences only the
+  current model gets wrong, binomial with p = ½) is significant at :data:`ALPHA` = 0.05 after Holm's
+  correction over the intents on whose sentences the two models differ;
+- **more test stories fail** (``tests/stories/``) than with the current model.
+
+Identical predictions always promote, and one sentence never decides: an intent is refused on its own
+only with at least 5 discordant sentences all against the candidate (when it is the only intent that
+changed) and up to 11 (when 52 or more intents changed); docs/retraining.md has the table. Both models'
+predictions come from :func:`predict`, in the order of the held-out set. When refused, the current model
+stays, the examples of this round are taken out of the training data again (so that ``make run`` does
+not train them in by another way) and their review items are marked ``refused``, with the reason.
 """
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import math
 import re
 import subprocess
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wegwijs.db.models import RetrainRound, ReviewItem, utcnow
-from wegwijs.evaluation import NluReport, evaluate_model
+from wegwijs.evaluation import NluReport, parse_texts, predicted_intent, score, test_set
 from wegwijs.retrain import modelstore, report, writer
 from wegwijs.training import fingerprint, model_path, rasa_env
 
-MAX_DROP = 0.05
+#: Bootstrap resamples of the held-out sentences, and the seed that makes the verdict reproducible.
+RESAMPLES = 2000
+SEED = 20261203
+#: Significance level of both tests: the bootstrap's one-sided bound and the Holm-corrected McNemar tests.
+ALPHA = 0.05
+#: Differences smaller than this are float noise, not a difference.
 TOLERANCE = 1e-9
 
 
@@ -44,36 +64,250 @@ class StoryResult:
 
 
 @dataclass
+class Predictions:
+    """One model's intent for every held-out sentence, in the order of the held-out set."""
+
+    texts: List[str]
+    gold: List[str]
+    predicted: List[str]
+
+    def report(self) -> NluReport:
+        """Macro-F1, accuracy, per-intent scores and errors (:func:`wegwijs.evaluation.score`)."""
+        return score(self.texts, self.gold, self.predicted)
+
+
+def predict(model: Path, home: Path) -> Predictions:
+    """``model``'s intents (after the safety rules, as served) for the held-out set of ``home``."""
+    texts, gold = test_set(home)
+    return Predictions(texts, gold, [predicted_intent(parsed) for parsed in parse_texts(model, texts)])
+
+
+@dataclass
+class Bootstrap:
+    """Paired bootstrap of the macro-F1 difference (candidate − current) over the sentences."""
+
+    current: float  # observed macro-F1 of the current model
+    candidate: float  # observed macro-F1 of the candidate
+    low: float  # 5th percentile of the resampled differences (alpha)
+    high: float  # 95th percentile (1 - alpha): the one-sided 95 % upper bound of the difference
+    not_worse: float  # share of resamples on which the candidate is at least as good
+    resamples: int
+    seed: int
+    sentences: int
+    alpha: float = ALPHA
+
+    @property
+    def difference(self) -> float:
+        """Observed candidate − current."""
+        return self.candidate - self.current
+
+    @property
+    def worse(self) -> bool:
+        """Significantly worse: the upper bound below 0 and the observed difference negative."""
+        return self.high < -TOLERANCE and self.difference < -TOLERANCE
+
+
+@dataclass
+class IntentTest:
+    """Exact one-sided McNemar test on the sentences of one intent."""
+
+    intent: str
+    sentences: int
+    only_candidate_wrong: int  # b: right before, wrong now
+    only_current_wrong: int  # c: wrong before, right now
+    p_value: float  # P(X >= b), X ~ Binomial(b + c, 1/2)
+    threshold: float = 1.0  # Holm's level for this p-value's rank
+    significant: bool = False
+
+
+@dataclass
+class Comparison:
+    """Everything the gate computed on the held-out set, for the reasons and the report."""
+
+    bootstrap: Bootstrap
+    intents: List[IntentTest]  # the intents with a discordant sentence (the Holm family), lowest p first
+    intents_in_set: int  # all intents of the held-out set
+    alpha: float
+
+    @property
+    def worse_intents(self) -> List[IntentTest]:
+        """The intents on which the candidate makes significantly more errors."""
+        return [test for test in self.intents if test.significant]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (report.json)."""
+        data = asdict(self)
+        data["bootstrap"]["difference"] = self.bootstrap.difference
+        data["bootstrap"]["worse"] = self.bootstrap.worse
+        return data
+
+
+@dataclass
 class Decision:
     """The gate's verdict and its reasons (Dutch, for the maintainer and the report)."""
 
     promote: bool
     reasons: List[str] = field(default_factory=list)
+    comparison: Optional[Comparison] = None
 
 
-def judge(current: NluReport, candidate: NluReport, current_stories: Optional[StoryResult] = None,
-          candidate_stories: Optional[StoryResult] = None, max_drop: float = MAX_DROP) -> Decision:
-    """The promotion rule."""
+def _one_hot(labels: Sequence[str], index: Dict[str, int]):
+    import numpy as np
+
+    matrix = np.zeros((len(labels), len(index)))
+    for row, label in enumerate(labels):
+        if label in index:  # nlu_fallback and intents outside the set have no column: only an error
+            matrix[row, index[label]] = 1.0
+    return matrix
+
+
+def macro_f1(weights, gold: Sequence[str], predicted: Sequence[str]):
+    """Macro-F1 for each row of ``weights`` (how often each sentence is drawn), like
+    :func:`wegwijs.evaluation.score`: F1 = 2·TP / (support + predicted) per gold intent, averaged over the
+    intents that occur in the sample; predicting another label counts as an error only."""
+    import numpy as np
+
+    index = {label: i for i, label in enumerate(sorted(set(gold)))}
+    truth, guess = _one_hot(gold, index), _one_hot(predicted, index)
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    support, claimed, hits = weights @ truth, weights @ guess, weights @ (truth * guess)
+    denominator = support + claimed
+    f1 = np.divide(2 * hits, denominator, out=np.zeros_like(hits), where=denominator > 0)
+    present = support > 0
+    return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+
+
+def paired_bootstrap(gold: Sequence[str], current: Sequence[str], candidate: Sequence[str],
+                     resamples: int = RESAMPLES, seed: int = SEED, alpha: float = ALPHA) -> Bootstrap:
+    """Resample the sentence indices with replacement (the same draw for both models) and compute
+    both macro-F1s on every resample; ``low`` and ``high`` are the ``alpha`` and ``1 - alpha``
+    percentiles of the differences."""
+    import numpy as np
+
+    count = len(gold)
+    draws = np.random.default_rng(seed).integers(0, count, size=(resamples, count))
+    offsets = draws + np.arange(resamples)[:, None] * count
+    weights = np.bincount(offsets.ravel(), minlength=resamples * count).reshape(resamples, count)
+    differences = macro_f1(weights, gold, candidate) - macro_f1(weights, gold, current)
+    observed = macro_f1(np.ones(count), gold, current)[0], macro_f1(np.ones(count), gold, candidate)[0]
+    low, high = np.quantile(differences, [alpha, 1 - alpha])
+    return Bootstrap(float(observed[0]), float(observed[1]), float(low), float(high),
+                     float(np.mean(differences >= -TOLERANCE)), resamples, seed, count, alpha)
+
+
+def binomial_tail(successes: int, trials: int) -> float:
+    """P(X >= successes) for X ~ Binomial(trials, 1/2), exact (scipy when installed, else math.comb)."""
+    if trials == 0 or successes <= 0:
+        return 1.0
+    try:
+        from scipy.stats import binomtest
+    except ImportError:  # pragma: no cover - scipy comes with the project's venv
+        return sum(math.comb(trials, k) for k in range(successes, trials + 1)) / 2 ** trials
+    return float(binomtest(successes, trials, 0.5, alternative="greater").pvalue)
+
+
+def intent_tests(gold: Sequence[str], current: Sequence[str], candidate: Sequence[str],
+                 alpha: float = ALPHA) -> Tuple[List[IntentTest], int]:
+    """McNemar per gold intent, with Holm's step-down correction over the intents that have at least one
+    discordant sentence (an intent on which both models agree sentence by sentence has p = 1 and cannot
+    be refused; given which sentences changed, leaving it out of the family keeps the family-wise error
+    at ``alpha``).
+
+    Returns those intents (lowest p first) and the number of intents in the set."""
+    tests = {intent: IntentTest(intent, 0, 0, 0, 1.0) for intent in sorted(set(gold))}
+    for truth, before, after in zip(gold, current, candidate):
+        test = tests[truth]
+        test.sentences += 1
+        if before == truth and after != truth:
+            test.only_candidate_wrong += 1
+        elif before != truth and after == truth:
+            test.only_current_wrong += 1
+    for test in tests.values():
+        test.p_value = binomial_tail(test.only_candidate_wrong,
+                                     test.only_candidate_wrong + test.only_current_wrong)
+    changed = sorted((t for t in tests.values() if t.only_candidate_wrong or t.only_current_wrong),
+                     key=lambda t: (t.p_value, t.intent))
+    rejecting = True
+    for rank, test in enumerate(changed):
+        test.threshold = alpha / (len(changed) - rank)
+        rejecting = rejecting and test.p_value <= test.threshold
+        test.significant = rejecting
+    return changed, len(tests)
+
+
+def compare(current: Predictions, candidate: Predictions, resamples: int = RESAMPLES,
+            seed: int = SEED, alpha: float = ALPHA) -> Comparison:
+    """Both tests on the paired predictions of the same held-out sentences."""
+    if current.texts != candidate.texts or current.gold != candidate.gold:
+        raise ValueError("the two models were not scored on the same held-out sentences")
+    if len(current.predicted) != len(current.gold) or len(candidate.predicted) != len(candidate.gold):
+        raise ValueError("one prediction per held-out sentence is needed")
+    boot = paired_bootstrap(current.gold, current.predicted, candidate.predicted, resamples, seed, alpha)
+    intents, total = intent_tests(current.gold, current.predicted, candidate.predicted, alpha)
+    return Comparison(boot, intents, total, alpha)
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:+.2f}"
+
+
+def _interval(boot: Bootstrap) -> str:
+    return (f"{1 - 2 * boot.alpha:.0%}-bootstrapinterval [{_points(boot.low)}, {_points(boot.high)}] punten, "
+            f"{boot.resamples} trekkingen van de {boot.sentences} zinnen")
+
+
+def _intent_line(test: IntentTest, family: int) -> str:
+    return (f"{test.only_candidate_wrong} van de {test.sentences} zinnen alleen door de kandidaat fout, "
+            f"{test.only_current_wrong} alleen door het huidige model (McNemar exact, eenzijdig "
+            f"p = {test.p_value:.2g}; Holm-grens {test.threshold:.2g}, {_intents(family)} met verschillen)")
+
+
+def _intents(count: int) -> str:
+    return f"{count} intent{'' if count == 1 else 's'}"
+
+
+def judge(current: Predictions, candidate: Predictions, current_stories: Optional[StoryResult] = None,
+          candidate_stories: Optional[StoryResult] = None, resamples: int = RESAMPLES,
+          seed: int = SEED, alpha: float = ALPHA) -> Decision:
+    """The promotion rule (module doc): paired macro-F1 bootstrap, McNemar per intent, test stories."""
+    comparison = compare(current, candidate, resamples, seed, alpha)
+    boot = comparison.bootstrap
     reasons: List[str] = []
-    if candidate.macro_f1 + TOLERANCE < current.macro_f1:
-        reasons.append(f"macro-F1 daalt van {current.macro_f1:.3f} naar {candidate.macro_f1:.3f}")
-    for intent, before in sorted(current.per_intent.items()):
-        after = candidate.per_intent.get(intent, {"f1": 0.0})
-        drop = before["f1"] - after["f1"]
-        if drop > max_drop + TOLERANCE:
-            reasons.append(f"intent {intent}: F1 daalt {drop * 100:.1f} punten "
-                           f"({before['f1']:.2f} → {after['f1']:.2f})")
+    if boot.worse:
+        before, after = current.report(), candidate.report()
+        drops = sorted(((before.per_intent[name]["f1"] - after.per_intent[name]["f1"], name)
+                        for name in before.per_intent), reverse=True)[:3]
+        worst = ", ".join(f"{name} (F1 {before.per_intent[name]['f1']:.2f} → "
+                          f"{after.per_intent[name]['f1']:.2f})" for drop, name in drops if drop > 0)
+        reasons.append(f"macro-F1 daalt aantoonbaar van {boot.current:.3f} naar {boot.candidate:.3f}: "
+                       f"verschil {_points(boot.difference)} punten, {_interval(boot)}; de eenzijdige "
+                       f"{1 - alpha:.0%}-bovengrens ligt onder 0 (kandidaat even goed of beter in "
+                       f"{boot.not_worse:.1%} van de trekkingen)" + (f"; grootste dalers: {worst}"
+                                                                     if worst else ""))
+    for test in comparison.worse_intents:
+        reasons.append(f"intent {test.intent} aantoonbaar slechter: "
+                       f"{_intent_line(test, len(comparison.intents))}")
     if current_stories is not None and candidate_stories is not None:
         if len(candidate_stories.failed) > len(current_stories.failed):
             new = sorted(set(candidate_stories.failed) - set(current_stories.failed))
             reasons.append(f"{len(candidate_stories.failed)} teststory's falen (nu "
                            f"{len(current_stories.failed)}): {', '.join(new) or 'andere'}")
     if reasons:
-        return Decision(False, reasons)
-    gain = candidate.macro_f1 - current.macro_f1
-    return Decision(True, [f"macro-F1 {current.macro_f1:.3f} → {candidate.macro_f1:.3f} "
-                           f"({gain * 100:+.1f} punten), geen intent meer dan "
-                           f"{max_drop * 100:.0f} punten lager"])
+        return Decision(False, reasons, comparison)
+    reasons.append(f"macro-F1 {boot.current:.3f} → {boot.candidate:.3f} ({_points(boot.difference)} "
+                   f"punten, {_interval(boot)}): niet aantoonbaar lager")
+    if not comparison.intents:
+        reasons.append("geen intent aantoonbaar slechter: beide modellen geven op elke zin hetzelfde "
+                       "oordeel (goed of fout)")
+    elif not any(test.only_candidate_wrong for test in comparison.intents):
+        reasons.append(f"geen intent slechter: de kandidaat heeft geen zin fout die het huidige model goed "
+                       f"had ({_intents(len(comparison.intents))} met verschillen, alle in zijn voordeel)")
+    else:
+        most = max(comparison.intents, key=lambda test: (
+            test.only_candidate_wrong - test.only_current_wrong, -test.p_value))
+        reasons.append(f"geen intent aantoonbaar slechter (McNemar per intent, Holm, α = {alpha:g}); "
+                       f"meeste nieuwe fouten: {most.intent}, {_intent_line(most, len(comparison.intents))}")
+    return Decision(True, reasons, comparison)
 
 
 def test_stories(model: Path, home: Path, out: Path) -> Optional[StoryResult]:
@@ -241,10 +475,11 @@ def _steps(home: Path, config: Optional[Path], say: Callable[[str], None], items
         return stop("training van de kandidaat mislukte", written)
     say("evaluating the current model and the candidate on the held-out set and test stories")
     current = model_path(home)
-    cur, cand = evaluate_model(current, home), evaluate_model(candidate, home)
+    cur_predictions, cand_predictions = predict(current, home), predict(candidate, home)
+    cur, cand = cur_predictions.report(), cand_predictions.report()
     cur_stories = test_stories(current, home, out / "stories-current")
     cand_stories = test_stories(candidate, home, out / "stories-candidate")
-    decision = judge(cur, cand, cur_stories, cand_stories)
+    decision = judge(cur_predictions, cand_predictions, cur_stories, cand_stories)
     report.write(out, round_id, decision, written, cur, cand, cur_stories, cand_stories)
     if decision.promote:
         modelstore.promote(home, candidate, stamp, {

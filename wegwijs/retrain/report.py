@@ -2,7 +2,9 @@
 
 ``confusion_matrix.png`` shows the candidate's mistakes on the held-out set (only intents that take
 part in a mistake, or the plot would be a 100 × 100 grid of empty cells); ``f1_per_intent.png`` shows
-each intent's F1 for the current model and the candidate, biggest changes first.
+each intent's F1 for the current model and the candidate, biggest changes first. ``report.md`` also shows
+the gate's paired comparison: the bootstrap interval of the macro-F1 difference and, per intent with
+sentences that only one model gets wrong, the McNemar counts, p-value and Holm level.
 """
 from __future__ import annotations
 
@@ -93,6 +95,32 @@ def plot_f1(current: NluReport, candidate: NluReport, path: Path) -> Path:
     return path
 
 
+def comparison_lines(decision: "Decision") -> List[str]:
+    """The gate's paired comparison (bootstrap of the macro-F1 difference, McNemar per intent) as
+    Markdown; nothing when the decision has none."""
+    comparison = getattr(decision, "comparison", None)
+    if comparison is None:
+        return []
+    boot = comparison.bootstrap
+    lines = ["", "## Gepaarde vergelijking op dezelfde zinnen", "",
+             f"- macro-F1-verschil (kandidaat − huidig): {boot.difference * 100:+.2f} punten; "
+             f"{1 - 2 * boot.alpha:.0%}-interval uit {boot.resamples} bootstrap-trekkingen van de "
+             f"{boot.sentences} zinnen (seed {boot.seed}): [{boot.low * 100:+.2f}, {boot.high * 100:+.2f}]; "
+             f"kandidaat even goed of beter in {boot.not_worse:.1%} van de trekkingen. Geweigerd als de "
+             f"bovengrens en het verschil onder 0 liggen: {'ja' if boot.worse else 'nee'}.",
+             f"- per intent: exacte McNemar-toets (eenzijdig) op de zinnen die maar één van beide modellen "
+             f"fout heeft, Holm-correctie over de intents met zulke zinnen, α = {comparison.alpha:g}. "
+             f"Intents met verschillen: {len(comparison.intents)} van {comparison.intents_in_set}.", ""]
+    if not comparison.intents:
+        return lines + ["Beide modellen geven op elke zin hetzelfde oordeel (goed of fout)."]
+    lines += ["| intent | zinnen | alleen kandidaat fout | alleen huidig fout | p (eenzijdig) | Holm-grens "
+              "| aantoonbaar slechter |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {test.intent} | {test.sentences} | {test.only_candidate_wrong} | "
+              f"{test.only_current_wrong} | {test.p_value:.3g} | {test.threshold:.2g} | "
+              f"{'ja' if test.significant else 'nee'} |" for test in comparison.intents[:40]]
+    return lines
+
+
 def write(out: Path, round_id: int, decision: "Decision", written: "WriteResult",
           current: Optional[NluReport], candidate: Optional[NluReport],
           current_stories: Optional["StoryResult"], candidate_stories: Optional["StoryResult"]) -> Path:
@@ -122,6 +150,7 @@ def write(out: Path, round_id: int, decision: "Decision", written: "WriteResult"
         if current_stories and candidate_stories:
             lines.append(f"| teststory's gefaald | {len(current_stories.failed)}/{current_stories.total}"
                          f" | {len(candidate_stories.failed)}/{candidate_stories.total} |")
+        lines += comparison_lines(decision)
         changed = [row for row in f1_changes(current, candidate) if abs(row[2] - row[1]) > 1e-9]
         lines += ["", "## Intents die veranderen (F1)", "", "| intent | huidig | kandidaat | verschil |",
                   "|---|---|---|---|"]
@@ -132,6 +161,8 @@ def write(out: Path, round_id: int, decision: "Decision", written: "WriteResult"
         if plot_confusion(candidate, out / "confusion_matrix.png"):
             lines += ["", "![Verwarringsmatrix van de kandidaat](confusion_matrix.png)"]
         data.update({"current": current.to_dict(), "candidate": candidate.to_dict()})
+        if getattr(decision, "comparison", None) is not None:
+            data["comparison"] = decision.comparison.to_dict()
         if current_stories and candidate_stories:
             data["stories"] = {"total": current_stories.total, "current_failed": current_stories.failed,
                                "candidate_failed": candidate_stories.failed}

@@ -93,7 +93,8 @@ tests/.cache/axe.min.js:
 benchmark-serving: model
 	$(BIN)/python benchmarks/serving.py
 
-## benchmark-nlu: Rasa's default pipeline against ours on the held-out set (prints a table)
+## benchmark-nlu: DIET, Rasa's logistic regression and ours (with and without lemmas), same data and seed: held-out
+## macro-F1 with bootstrap intervals, the safety sets, training time, and another domain's Dutch set (about 40 minutes)
 benchmark-nlu: spacy-model
 	$(BIN)/python benchmarks/nlu.py
 

@@ -11,7 +11,8 @@ and for the trained model (the NLU pipeline with the rules inside it):
 line), or a fallback while the classifier gave a safety intent weight (``action_fallback`` then sends
 the general help-line message first). The integration tests check the same through the real servers.
 
-Run: ``make benchmark-safety`` (needs a trained model; about a minute). Writes results/safety.md.
+Run: ``make benchmark-safety`` (needs a trained model; about a minute). Writes results/safety.md and, after
+the current figures, prints unseen3.yml's frozen first run (benchmarks/results/unseen3-first-run.md).
 """
 from __future__ import annotations
 
@@ -91,6 +92,12 @@ def main(argv: List[str]) -> int:
                      f"{figures['false alarms']} |")
     table = "\n".join(lines)
     print(table)
+    first_run = HOME / "benchmarks" / "results" / "unseen3-first-run.md"
+    if "unseen3.yml" in only and first_run.exists():
+        # Frozen: the blind set's first run, before anything was changed with it in view.
+        print("\nunseen3.yml, first run (frozen, benchmarks/results/unseen3-first-run.md):")
+        print("\n".join(line for line in first_run.read_text(encoding="utf-8").splitlines()
+                        if line.startswith("| unseen3") or line.startswith("| set") or line.startswith("|---")))
     out = HOME / "results" / "safety.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(table + "\n")

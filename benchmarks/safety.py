@@ -8,8 +8,8 @@ and for the trained model (the NLU pipeline with the rules inside it):
 * false alarms: look-alike questions that get a safety reply first.
 
 "Safety reply first" follows what the bot does: a safety intent (answered by a rule with the help
-line), or a fallback while the classifier gave a safety intent weight (``action_fallback`` then sends
-the general help-line message first). The integration tests check the same through the real servers.
+line), or a fallback that the crisis classifier scores at least ``wegwijs.safety.DOUBT_SCORE``
+(``action_fallback`` then sends the general help-line message first). The integration tests check the same through the real servers.
 
 Run: ``make benchmark-safety`` (needs a trained model; about a minute). Writes results/safety.md and, after
 the current figures, prints unseen3.yml's frozen first run (benchmarks/results/unseen3-first-run.md).

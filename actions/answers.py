@@ -8,13 +8,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import MORE_BUTTONS, TOPIC_SLOT, content, school_of
-from wegwijs import ages
-from wegwijs.content import Answer
-from wegwijs.replies import contact_sentence, referral_line, source_line
+from wegwijs import ages, questions
+from wegwijs.content import Answer, Question
+from wegwijs.replies import contact_sentence, question_source_line, referral_line, source_line
 from wegwijs.schools import School
 
 AGE_SLOT = "child_age_band"
 PENDING_SLOT = "pending_topic"
+QUESTION_SLOT = "last_question"
+CHOOSE_TEXT = "Ik weet niet zeker wat je bedoelt. Bedoel je een van deze vragen?"
+OTHER_BUTTON = {"title": "Iets anders", "payload": "/deny"}
 TALK_BUTTON = {"title": "Met iemand praten", "payload": "/talk_to_human"}
 AGE_QUESTION = "Het antwoord hangt af van de leeftijd van je kind. Hoe oud is je kind?"
 AGE_BUTTONS = [
@@ -44,6 +47,47 @@ def compose(answer: Answer, part: str, school: Optional[School], band: Optional[
     return "\n\n".join(paragraphs)
 
 
+def compose_question(question: Question, topic: Answer, school: Optional[School]) -> str:
+    """The full text of a question-level answer: the answer, the school's person (the question's roles,
+    else the topic's), the referral and the source."""
+    library = content()
+    paragraphs = [library.render(question.variant(school.type if school else None))]
+    who = contact_sentence(school, question.roles or topic.roles)
+    if who:
+        paragraphs.append(who)
+    if question.refers_to_personal_help:
+        paragraphs.append(referral_line(school))
+    paragraphs.append(question_source_line(question))
+    return "\n\n".join(paragraphs)
+
+
+def question_payload(key: str) -> str:
+    """The button payload that asks for one question-level answer."""
+    topic = key.split("/", 1)[0]
+    return "/" + topic + '{"question": "' + key + '"}'
+
+
+def utter_question(dispatcher: CollectingDispatcher, question: Question, topic: Answer,
+                   school: Optional[School]) -> List[Dict[str, Any]]:
+    """Send a question-level answer, with "meer over" the topic and "praten"."""
+    buttons = [{"title": f"Meer over: {topic.title}", "payload": "/more_info"}, TALK_BUTTON]
+    dispatcher.utter_message(text=compose_question(question, topic, school), buttons=buttons)
+    return [SlotSet(TOPIC_SLOT, topic.intent), SlotSet(QUESTION_SLOT, question.key),
+            SlotSet(PENDING_SLOT, None)]
+
+
+def utter_choice(dispatcher: CollectingDispatcher, topic: Answer, options: List[str]) -> List[Dict[str, Any]]:
+    """ "Bedoel je…?" with the likely questions (the overview as "algemene uitleg") as buttons."""
+    library = content()
+    buttons = []
+    for key in options:
+        question = library.question(key)
+        title = question.title if question else f"Algemene uitleg: {topic.title}"
+        buttons.append({"title": title, "payload": question_payload(key)})
+    dispatcher.utter_message(text=CHOOSE_TEXT, buttons=buttons + [OTHER_BUTTON, TALK_BUTTON])
+    return [SlotSet(TOPIC_SLOT, topic.intent), SlotSet(PENDING_SLOT, None)]
+
+
 def buttons_for(answer: Answer) -> List[Dict[str, str]]:
     """Follow-up questions of the answer when it has them, else "meer weten" and "praten"."""
     if answer.next:
@@ -58,7 +102,7 @@ def utter_answer(dispatcher: CollectingDispatcher, answer: Answer, school: Optio
     if not answer.next:
         text += "\n\nWil je meer weten?"
     dispatcher.utter_message(text=text, buttons=buttons_for(answer))
-    return [SlotSet(TOPIC_SLOT, answer.intent), SlotSet(PENDING_SLOT, None)]
+    return [SlotSet(TOPIC_SLOT, answer.intent), SlotSet(QUESTION_SLOT, None), SlotSet(PENDING_SLOT, None)]
 
 
 def known_band(tracker: Tracker) -> Optional[str]:
@@ -68,7 +112,9 @@ def known_band(tracker: Tracker) -> Optional[str]:
 
 
 class ActionAnswerTopic(Action):
-    """Answers the topic of the last message, short first. Asks the child's age once where it matters."""
+    """Answers the question of the last message: the question-level answer when the parent asked one
+    (wegwijs.questions), "Bedoel je…?" when unsure, else the topic's overview, short first. Asks the
+    child's age once where the overview depends on it."""
 
     def name(self) -> Text:
         return "action_answer_topic"
@@ -77,10 +123,17 @@ class ActionAnswerTopic(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        answer = content().get(intent)
+        library = content()
+        answer = library.get(intent)
         if answer is None:
             dispatcher.utter_message(response="utter_default")
             return events
+        decision = questions.decide(tracker.latest_message, intent,
+                                    lambda key: library.question(key) is not None)
+        if decision.kind == "question":
+            return events + utter_question(dispatcher, library.question(decision.key), answer, school)
+        if decision.kind == "choose":
+            return events + utter_choice(dispatcher, answer, decision.options)
         band = known_band(tracker)
         stated = ages.parse_band(tracker.latest_message.get("text") or "")
         if stated:

@@ -21,12 +21,15 @@ MIN_TRAINING_EXAMPLES = 20
 MIN_HELDOUT_EXAMPLES = 15
 MAX_SHORT_WORDS = 100
 MAX_MORE_WORDS = 220
+MIN_QUESTION_WORDS = 12
+MAX_QUESTION_WORDS = 90
 #: A number followed by a unit of time: such deadlines must come from the terms file.
 HARD_CODED_TERM = re.compile(
     r"\b\d+([.,]\d+)?\s*(dag|dagen|werkdag|werkdagen|week|weken|maand|maanden|jaar|jaren)\b",
     re.IGNORECASE)
 HEDGES = ("verschilt per", "niet zeker", "kan veranderd", "kan anders", "niet bekend", "voor zover bekend",
-          "controleer", "vraag na", "vraag het na", "check")
+          "controleer", "vraag na", "vraag het na", "check", "niet precies geregeld", "niet altijd duidelijk",
+          "niet met zekerheid")
 FACT_BASE = Path("../shared/domain/facts.md")
 #: Official sources the fact base cites by name instead of by web address: host -> name in the fact base.
 NAMED_SOURCES = {"cbs.nl": "CBS"}
@@ -57,11 +60,37 @@ def read_nlu(paths: List[Path]) -> Dict[str, List[str]]:
     return dict(examples)
 
 
+def read_questions(paths: List[Path]) -> Dict[str, List[str]]:
+    """``topic/question`` -> examples of the intent blocks that name a question in their metadata
+    (``metadata: {question: NAME}``; see wegwijs/nlp/question_selector.py)."""
+    examples: Dict[str, List[str]] = defaultdict(list)
+    for path in paths:
+        for block in _yaml(path).get("nlu", []) or []:
+            question = (block.get("metadata") or {}).get("question") if "intent" in block else None
+            if not question:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    examples[f"{block['intent']}/{question}"].append(line[2:].strip())
+    return dict(examples)
+
+
+def training_files(home: Path) -> List[Path]:
+    """Every YAML file under data/ with an ``nlu`` key, as Rasa reads them."""
+    return [path for path in sorted((home / "data").rglob("*.yml"))
+            if not path.name.startswith("answers") and "nlu" in _yaml(path)]
+
+
+def question_heldout(home: Path) -> Dict[str, List[str]]:
+    """The held-out question-level paraphrases under tests/nlu_questions/ (``topic/question`` ->
+    sentences)."""
+    return read_questions(sorted((home / "tests" / "nlu_questions").glob("*.yml")))
+
+
 def training_nlu(home: Path) -> Dict[str, List[str]]:
     """The training examples under data/ (every YAML file with an ``nlu`` key, as Rasa reads them)."""
-    files = [path for path in sorted((home / "data").rglob("*.yml"))
-             if path.name != "answers.yml" and "nlu" in _yaml(path)]
-    return read_nlu(files)
+    return read_nlu(training_files(home))
 
 
 def heldout_nlu(home: Path) -> Dict[str, List[str]]:
@@ -111,10 +140,13 @@ def check_intents(home: Path, library: ContentLibrary) -> List[str]:
 
 
 def check_examples(home: Path) -> List[str]:
-    """Enough examples per intent, no duplicates, and held-out examples never trained on."""
+    """Enough examples per intent, no duplicates, and held-out examples never trained on. The held-out
+    count of a topic includes its question-level paraphrases (tests/nlu_questions/)."""
     problems = []
     training = training_nlu(home)
-    heldout = heldout_nlu(home)
+    heldout = {intent: list(examples) for intent, examples in heldout_nlu(home).items()}
+    for key, examples in question_heldout(home).items():
+        heldout.setdefault(key.split("/", 1)[0], []).extend(examples)
     seen: Dict[str, str] = {}
     for intent, examples in sorted(training.items()):
         if len(examples) < MIN_TRAINING_EXAMPLES:
@@ -143,6 +175,9 @@ def test_sentences(home: Path) -> List[tuple]:
     from wegwijs.neardup import labelled
 
     sentences = labelled(heldout_nlu(home))
+    # Question-level paraphrases, labelled with their topic (the intent Rasa trains on).
+    sentences += [(text, label) for text, label in labelled(question_heldout(home))]
+    sentences = [(text, label.split("/", 1)[0]) for text, label in sentences]
     for path in sorted((home / "tests" / "safety").glob("*.yml")):
         data = _yaml(path)
         sentences += [(item["text"], f"safety_{item['kind']}") for item in data.get("crisis", [])]
@@ -175,7 +210,8 @@ def check_answers(library: ContentLibrary, today: Optional[dt.date] = None,
     for answer in library.answers():
         if answer.last_checked > today:
             problems.append(f"{answer.intent}: last_checked {answer.last_checked} is in the future")
-        if fact_base is not None:
+        if fact_base is not None and not answer.source.passage:
+            # A source outside the fact base must carry the passage that supports the answer.
             host = (urlparse(answer.source.url).hostname or "").removeprefix("www.")
             if host not in fact_base and NAMED_SOURCES.get(host, "\0") not in fact_base:
                 problems.append(f"{answer.intent}: source {host} does not occur in the fact base")
@@ -199,6 +235,30 @@ def check_answers(library: ContentLibrary, today: Optional[dt.date] = None,
             if not any(hedge in all_text for hedge in HEDGES):
                 problems.append(f"{answer.intent}: has unverified parts but never says it differs or "
                                 f"may have changed ({', '.join(HEDGES[:3])} …)")
+    return problems + check_questions(library)
+
+
+def check_questions(library: ContentLibrary) -> List[str]:
+    """Question-level answers: short, no typed deadline, no two alike, unverified parts hedged."""
+    problems = []
+    seen: Dict[str, str] = {}
+    for question in library.questions():
+        for variant, text in question.answer.items():
+            where = f"{question.key}.{variant}"
+            words = len(library.render(text).split())
+            if not MIN_QUESTION_WORDS <= words <= MAX_QUESTION_WORDS:
+                problems.append(f"{where}: {words} words, want {MIN_QUESTION_WORDS}-{MAX_QUESTION_WORDS}")
+            match = HARD_CODED_TERM.search(text)
+            if match:
+                problems.append(f"{where}: '{match.group(0)}' is typed; use a {{term:…}} from terms.yml")
+            key = fold(text)
+            if key in seen and not seen[key].startswith(question.key + "."):
+                problems.append(f"{where}: same text as {seen[key]}")
+            seen.setdefault(key, where)
+        if question.reliability == "UNVERIFIED-PARTS":
+            if not any(hedge in fold(" ".join(question.answer.values())) for hedge in HEDGES):
+                problems.append(f"{question.key}: has unverified parts but never says it differs or is not "
+                                f"certain ({', '.join(HEDGES[:3])} …)")
     return problems
 
 

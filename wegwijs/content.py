@@ -1,7 +1,9 @@
-"""Answer content: ``data/<group>/answers.yml`` files and the terms in ``wegwijs/content/terms.yml``.
+"""Answer content: ``data/<group>/answers*.yml`` files and the terms in ``wegwijs/content/terms.yml``.
 
-See ``docs/content-format.md`` for the format. Loading validates every answer; rendering fills in
-``{term:KEY}`` from the one terms file, so a change in the law is one edit.
+Two levels (``docs/content-format.md``): a topic's answer (``answers:``, the overview for broad
+questions) and question-level answers within a topic (``questions:``, keyed ``topic/question``). Loading
+validates every answer; rendering fills in ``{term:KEY}`` from the one terms file, so a change in the
+law is one edit.
 """
 from __future__ import annotations
 
@@ -31,10 +33,18 @@ class ContentError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """Where an answer's facts come from."""
+    """Where an answer's facts come from.
+
+    ``passage`` is the text that supports the answer (the page's words, or the fact base's line that
+    paraphrases it), ``fact`` the fact-base section or ``search`` for a page found later, and ``read``
+    when the source was read (``YYYY-MM``, or a full date).
+    """
 
     name: str
     url: str
+    passage: str = ""
+    fact: str = ""
+    read: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,35 @@ class Answer:
             if key and key in texts:
                 return texts[key]
         return texts["default"]
+
+    @property
+    def refers_to_personal_help(self) -> bool:
+        """Whether this answer closes with the referral to personal help."""
+        return self.group in REFERRAL_GROUPS
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question within a topic, with its own short answer (``answer`` by variant)."""
+
+    key: str                      # "care_sop/cycle"
+    topic: str                    # "care_sop"
+    group: str
+    title: str                    # the question as a parent asks it
+    answer: Dict[str, str]
+    source: Source
+    reliability: str
+    roles: Tuple[str, ...] = ()
+    path: Path = field(default=Path("."), compare=False)
+
+    @property
+    def name(self) -> str:
+        """The part after the slash: ``cycle``."""
+        return self.key.split("/", 1)[1]
+
+    def variant(self, school_type: Optional[str] = None) -> str:
+        """The raw answer text for a school type, or the default."""
+        return self.answer.get(school_type or "", self.answer["default"])
 
     @property
     def refers_to_personal_help(self) -> bool:
@@ -131,7 +170,9 @@ def _parse_answer(path: Path, group: str, intent: str, raw: object) -> Answer:
         intent=intent,
         group=group,
         title=str(raw["title"]),
-        source=Source(name=str(source["name"]), url=str(source["url"])),
+        source=Source(name=str(source["name"]), url=str(source["url"]),
+                      passage=" ".join(str(source.get("passage") or "").split()),
+                      fact=str(source.get("fact") or ""), read=str(source.get("read") or "")),
         last_checked=checked,
         reliability=reliability,
         short=_require_text(path, intent, "short", raw["short"]),
@@ -143,37 +184,91 @@ def _parse_answer(path: Path, group: str, intent: str, raw: object) -> Answer:
     )
 
 
+QUESTION_KEY = re.compile(r"^([a-z0-9_]+)/([a-z0-9_]+)$")
+READ_PATTERN = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def _parse_question(path: Path, group: str, key: str, raw: object) -> Question:
+    match = QUESTION_KEY.match(key)
+    if not match or match.group(2) == "overview":
+        raise ContentError(f"{path}: {key}: a question key is topic/name (name not 'overview')")
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: {key}: must be a mapping")
+    missing = [name for name in ("title", "answer", "source", "reliability") if name not in raw]
+    if missing:
+        raise ContentError(f"{path}: {key}: missing {', '.join(missing)}")
+    source = raw["source"]
+    needed = ("name", "url", "passage", "fact", "read")
+    if not isinstance(source, dict) or any(not source.get(name) for name in needed):
+        raise ContentError(f"{path}: {key}.source: needs {', '.join(needed)}")
+    url = str(source["url"])
+    if not re.match(r"^https://[^/]+/.+", url):
+        raise ContentError(f"{path}: {key}.source.url: must be an https page, not a homepage")
+    read = str(source["read"])
+    if not READ_PATTERN.match(read):
+        raise ContentError(f"{path}: {key}.source.read: YYYY-MM or YYYY-MM-DD")
+    reliability = raw["reliability"]
+    if reliability not in RELIABILITY:
+        raise ContentError(f"{path}: {key}.reliability: use one of {RELIABILITY} (quoted)")
+    texts = raw["answer"] if isinstance(raw["answer"], dict) else {"default": raw["answer"]}
+    roles = tuple(raw.get("roles") or ())
+    unknown = [role for role in roles if role not in ROLE_LABELS]
+    if unknown:
+        raise ContentError(f"{path}: {key}.roles: unknown contact id {unknown[0]!r}")
+    return Question(
+        key=key, topic=match.group(1), group=group, title=str(raw["title"]).strip(),
+        answer=_require_text(path, key, "answer", texts),
+        source=Source(name=str(source["name"]), url=url, passage=" ".join(str(source["passage"]).split()),
+                      fact=str(source["fact"]), read=read),
+        reliability=reliability, roles=roles, path=path,
+    )
+
+
 class ContentLibrary:
     """All answers of a data directory, with the terms they use."""
 
-    def __init__(self, answers: Dict[str, Answer], terms: Dict[str, str]) -> None:
+    def __init__(self, answers: Dict[str, Answer], terms: Dict[str, str],
+                 questions: Optional[Dict[str, Question]] = None) -> None:
         self._answers = answers
         self.terms = terms
+        self._questions = questions or {}
 
     @classmethod
     def load(cls, data_dir: Path, terms_path: Path = TERMS_FILE) -> "ContentLibrary":
-        """Load ``data_dir/*/answers.yml``; every term an answer uses must exist."""
+        """Load ``data_dir/*/answers*.yml``; every term an answer uses must exist, every question's
+        topic must have an answer."""
         terms = load_terms(terms_path)
         answers: Dict[str, Answer] = {}
-        for path in sorted(Path(data_dir).glob("*/answers.yml")):
+        questions: Dict[str, Question] = {}
+        for path in sorted(Path(data_dir).glob("*/answers*.yml")):
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            entries = raw.get("answers")
-            if not isinstance(entries, dict):
-                raise ContentError(f"{path}: needs an 'answers' mapping")
+            entries = raw.get("answers") or {}
+            question_entries = raw.get("questions") or {}
+            if not isinstance(entries, dict) or not isinstance(question_entries, dict) or not (
+                    entries or question_entries):
+                raise ContentError(f"{path}: needs an 'answers' or a 'questions' mapping")
             for intent, entry in entries.items():
                 if intent in answers:
                     raise ContentError(f"{path}: {intent}: also in {answers[intent].path}")
-                answer = _parse_answer(path, path.parent.name, intent, entry)
-                for text in list(answer.short.values()) + list(answer.more.values()):
-                    for key in TERM_PATTERN.findall(text):
-                        if key not in terms:
-                            raise ContentError(f"{path}: {intent}: unknown term {key!r}")
-                answers[intent] = answer
+                answers[intent] = _parse_answer(path, path.parent.name, intent, entry)
+            for key, entry in question_entries.items():
+                if key in questions:
+                    raise ContentError(f"{path}: {key}: also in {questions[key].path}")
+                questions[key] = _parse_question(path, path.parent.name, key, entry)
+        texts = [(a.path, a.intent, t) for a in answers.values() for t in list(a.short.values()) + list(a.more.values())]
+        texts += [(q.path, q.key, t) for q in questions.values() for t in q.answer.values()]
+        for path, name, text in texts:
+            for key in TERM_PATTERN.findall(text):
+                if key not in terms:
+                    raise ContentError(f"{path}: {name}: unknown term {key!r}")
         for answer in answers.values():
             for _, target in answer.next:
                 if target not in answers:
                     raise ContentError(f"{answer.path}: {answer.intent}.next: no answer for {target!r}")
-        return cls(answers, terms)
+        for question in questions.values():
+            if question.topic not in answers:
+                raise ContentError(f"{question.path}: {question.key}: no topic answer {question.topic!r}")
+        return cls(answers, terms, questions)
 
     def get(self, intent: Optional[str]) -> Optional[Answer]:
         """The answer for ``intent``, or None."""
@@ -186,6 +281,15 @@ class ContentLibrary:
     def answers(self) -> List[Answer]:
         """All answers, by intent."""
         return [self._answers[intent] for intent in self.intents()]
+
+    def question(self, key: Optional[str]) -> Optional[Question]:
+        """The question-level answer for ``topic/name``, or None."""
+        return self._questions.get(key or "")
+
+    def questions(self, topic: Optional[str] = None) -> List[Question]:
+        """All question-level answers (of ``topic``), by key."""
+        return [self._questions[key] for key in sorted(self._questions)
+                if topic is None or self._questions[key].topic == topic]
 
     def render(self, text: str) -> str:
         """Replace every ``{term:KEY}`` with the term's text."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from wegwijs.checks import heldout_nlu, read_nlu
+from wegwijs.checks import heldout_nlu, question_heldout, read_nlu
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -115,6 +115,96 @@ def evaluate_variants(model_path: Path, home: Path) -> Dict[str, NluReport]:
     }
 
 
+@dataclass
+class QuestionReport:
+    """Question-level scores: is the selected answer the one the paraphrase asks for?"""
+
+    total: int
+    top1: int             # the selected answer (question or overview) is the asked one
+    topic: int            # the topic is right
+    offered: int          # the asked answer is the selection or among the "Bedoel je…?" options
+    choose: int           # the bot asked "Bedoel je…?"
+    safety: int           # the bot gave a safety reply
+    direct: int           # the asked answer was given at once (no "Bedoel je…?" first)
+    per_topic: Dict[str, List[int]]  # topic -> [right, total]
+    errors: List[Tuple[str, str, str]]
+
+    @property
+    def accuracy(self) -> float:
+        return self.top1 / self.total if self.total else 0.0
+
+    def rate(self, count: int) -> float:
+        return count / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict:
+        return {"total": self.total, "top1_accuracy": self.accuracy, "topic_accuracy": self.rate(self.topic),
+                "offered": self.rate(self.offered), "bedoel_je_rate": self.rate(self.choose),
+                "safety_reply_rate": self.rate(self.safety), "answered_at_once": self.rate(self.direct),
+                "per_topic": self.per_topic,
+                "errors": [{"text": t, "gold": g, "selected": p} for t, g, p in self.errors]}
+
+
+def selected_answer(parsed: dict) -> Tuple[str, str, List[str]]:
+    """(selected answer key, decision kind, offered keys) of a parse result, as the answer action
+    decides (wegwijs.questions): ``topic/question``, ``topic/overview``, or the intent itself for
+    anything that is not a topic answer (``safety_…``, ``nlu_fallback``, ``greet``)."""
+    from wegwijs import questions
+    from wegwijs.safety import in_doubt
+
+    intent = predicted_intent(parsed)
+    if intent.startswith("safety_") or (intent == "nlu_fallback" and in_doubt(parsed)):
+        return "safety", "safety", []
+    ranked = questions.ranking(parsed, intent)
+    if not ranked:
+        return f"{intent}/{questions.OVERVIEW}", questions.OVERVIEW, []
+    decision = questions.decide(parsed, intent, lambda key: True)
+    best = ranked[0][0]
+    return best, decision.kind, decision.options or [best]
+
+
+def score_questions(texts: Sequence[str], gold: Sequence[str], parsed: Sequence[dict]) -> QuestionReport:
+    """Top-1 of the selected answer against the asked one, and how often the bot asked or alarmed."""
+    top1 = topic = offered = choose = safety = direct = 0
+    per_topic: Dict[str, List[int]] = {}
+    errors = []
+    for text, key, result in zip(texts, gold, parsed):
+        selected, kind, options = selected_answer(result)
+        counts = per_topic.setdefault(key.split("/", 1)[0], [0, 0])
+        counts[1] += 1
+        if selected == key:
+            top1 += 1
+            direct += kind != "choose"
+            counts[0] += 1
+        else:
+            errors.append((text, key, selected))
+        topic += selected.split("/", 1)[0] == key.split("/", 1)[0]
+        offered += key in options
+        choose += kind == "choose"
+        safety += kind == "safety"
+    return QuestionReport(len(gold), top1, topic, offered, choose, safety, direct, per_topic, errors)
+
+
+def question_test_set(home: Path) -> Tuple[List[str], List[str]]:
+    """(texts, ``topic/question`` keys) of the question-level held-out paraphrases."""
+    texts, gold = [], []
+    for key, examples in sorted(question_heldout(home).items()):
+        texts += examples
+        gold += [key] * len(examples)
+    return texts, gold
+
+
+def print_question_report(report: QuestionReport) -> None:
+    """Top-1 accuracy of the selected answer and the rates that matter to parents."""
+    print(f"question-level held-out paraphrases (tests/nlu_questions/), {report.total} messages: "
+          f"top-1 {report.accuracy:.3f} (right topic {report.rate(report.topic):.3f}; asked answer selected "
+          f"or offered {report.rate(report.offered):.3f}; given at once {report.rate(report.direct):.3f}); "
+          f"'Bedoel je…?' {report.rate(report.choose):.3f}; "
+          f"safety reply {report.rate(report.safety):.3f}")
+    worst = sorted(report.per_topic.items(), key=lambda item: item[1][0] / item[1][1])[:6]
+    for topic, (right, total) in worst:
+        print(f"  {topic:32s} {right}/{total}")
+
+
 def print_report(report: NluReport, title: str) -> None:
     """A short table: macro-F1, accuracy and the weakest intents."""
     print(f"{title}: macro-F1 {report.macro_f1:.3f}, accuracy {report.accuracy:.3f}, "
@@ -130,13 +220,18 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--model", default="models/wegwijs.tar.gz")
     parser.add_argument("--floor", type=float, default=None, help="fail when macro-F1 is lower")
     parser.add_argument("--report", default="results/nlu_heldout.json")
+    parser.add_argument("--questions-floor", type=float, default=None,
+                        help="fail when question-level top-1 accuracy is lower")
+    parser.add_argument("--safety-ceiling", type=float, default=None,
+                        help="fail when the safety-reply rate on the question-level set is higher")
     args = parser.parse_args(argv)
     home = Path.cwd()
     added_files = sorted(path.name for path in (home / "tests" / "nlu_heldout").glob("*.yml")
                          if path.name not in ORIGINAL_FILES)
     sets = {"original": test_set(home, ORIGINAL_FILES), "added": test_set(home, added_files),
             "all": test_set(home)}
-    unique = sorted({text for texts, _ in sets.values() for text in texts})
+    question_texts, question_gold = question_test_set(home)
+    unique = sorted({text for texts, _ in sets.values() for text in texts} | set(question_texts))
     parsed = dict(zip(unique, parse_texts(Path(args.model), unique)))
     reports = {name: score(texts, gold, [predicted_intent(parsed[text]) for text in texts])
                for name, (texts, gold) in sets.items()}
@@ -145,14 +240,25 @@ def main(argv: List[str] = None) -> int:
     for name, report in reports.items():
         print_report(report, f"{titles[name]}, {sum(v['support'] for v in report.per_intent.values())} "
                              "messages")
+    questions_report = score_questions(question_texts, question_gold, [parsed[t] for t in question_texts])
+    if question_texts:
+        print_question_report(questions_report)
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.report).write_text(json.dumps({name: report.to_dict() for name, report in reports.items()},
-                                            indent=2, ensure_ascii=False))
+    output = {name: report.to_dict() for name, report in reports.items()}
+    output["questions"] = questions_report.to_dict()
+    Path(args.report).write_text(json.dumps(output, indent=2, ensure_ascii=False))
     failed = [name for name in ("original", "all")
               if args.floor is not None and reports[name].macro_f1 < args.floor]
     for name in failed:
         print(f"FAILED: macro-F1 {reports[name].macro_f1:.3f} on the {name} set is below the floor "
               f"{args.floor}")
+    if args.questions_floor is not None and questions_report.accuracy < args.questions_floor:
+        failed.append("questions")
+        print(f"FAILED: question-level top-1 {questions_report.accuracy:.3f} is below {args.questions_floor}")
+    if args.safety_ceiling is not None and questions_report.rate(questions_report.safety) > args.safety_ceiling:
+        failed.append("questions-safety")
+        print(f"FAILED: safety replies on {questions_report.rate(questions_report.safety):.3f} of the "
+              f"question-level set, above {args.safety_ceiling}")
     return 1 if failed else 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, List, Optional
 
-from wegwijs.content import Answer
+from wegwijs.content import Answer, Question, Source
 from wegwijs.schools import ROLE_LABELS, WEEKDAYS, Contact, School
 from wegwijs.settings import Settings
 
@@ -104,6 +104,22 @@ def source_line(answer: Answer) -> str:
     """'Bron: Ouders & Onderwijs, https://… (gecontroleerd op 23 november 2026)'."""
     return (f"Bron: {answer.source.name}, {answer.source.url} "
             f"(gecontroleerd op {dutch_date(answer.last_checked)})")
+
+
+def read_label(source: Source) -> str:
+    """When the source was read, as much as is known: 'gelezen in oktober 2025 of eerder' for the fact
+    base (its items were read in or before that month), 'gelezen op 3 december 2026' for a full date."""
+    parts = source.read.split("-")
+    year, month = int(parts[0]), int(parts[1])
+    if len(parts) == 3:
+        return f"gelezen op {dutch_date(dt.date(year, month, int(parts[2])))}"
+    when = f"{MONTHS[month - 1]} {year}"
+    return f"gelezen in {when} of eerder" if source.fact != "search" else f"gelezen in {when}"
+
+
+def question_source_line(question: Question) -> str:
+    """'Bron: Ouders & Onderwijs, https://… (gelezen in oktober 2025 of eerder)'."""
+    return f"Bron: {question.source.name}, {question.source.url} ({read_label(question.source)})"
 
 
 def referral_line(school: Optional[School]) -> str:

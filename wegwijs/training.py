@@ -1,7 +1,7 @@
 """Train the Rasa model only when its inputs changed.
 
-The fingerprint covers config.yml, domain.yml, every training file under data/ (answers.yml files are
-content, not training data), our NLU components' code (wegwijs/nlp/, wegwijs/safety.py), the installed
+The fingerprint covers config.yml, domain.yml, every file under data/ (training data, and the answers
+whose titles and texts the question selector learns from) and the terms file, our NLU components' code (wegwijs/nlp/, wegwijs/safety.py), the installed
 spaCy pipeline and the Rasa version, as they were when training started. It is written next to
 the model as ``models/wegwijs.fingerprint``.
 """
@@ -23,7 +23,9 @@ MODEL_NAME = "wegwijs"
 def training_files(home: Path) -> List[Path]:
     """The files Rasa trains on, in a stable order."""
     files = [home / "config.yml", home / "domain.yml"]
-    files += sorted(p for p in (home / "data").rglob("*.yml") if p.name != "answers.yml")
+    # Every YAML file under data/: the answers too, since the question selector learns from their titles
+    # and texts (config.yml, content_dir), and the terms they use.
+    files += sorted((home / "data").rglob("*.yml")) + [home / "wegwijs" / "content" / "terms.yml"]
     # Our trainable NLU components (and the folding they use) shape the model too.
     files += sorted((home / "wegwijs" / "nlp").glob("*.py")) + [home / "wegwijs" / "safety.py"]
     return [p for p in files if p.exists()]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,6 +23,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from wegwijs.nlp import storage
 from wegwijs.safety import INTENT_PREFIX as SAFETY_PREFIX, fold
 
 logger = logging.getLogger(__name__)
@@ -101,13 +101,8 @@ class CrisisClassifier(GraphComponent, IntentClassifier):
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "CrisisClassifier":
         """Loads the models stored at training time."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                models = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("CrisisClassifier: no stored model, it scores nothing")
-            models = None
-        return cls(config, model_storage, resource, models)
+        return cls(config, model_storage, resource,
+                   storage.load(model_storage, resource, MODEL_FILE, cls.__name__))
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits both models on the intent examples and stores them with the Rasa model."""
@@ -115,8 +110,7 @@ class CrisisClassifier(GraphComponent, IntentClassifier):
         self.models = build_models([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples],
                                    float(self._config["C"]), int(self._config["random_seed"]))
         if self.models is not None:
-            with self._model_storage.write_to(self._resource) as directory:
-                joblib.dump(self.models, directory / MODEL_FILE)
+            storage.store(self._model_storage, self._resource, MODEL_FILE, self.models)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -31,6 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.nlu.constants import TOKENS_NAMES
 
+from wegwijs.nlp import storage
 from wegwijs.safety import fold
 
 logger = logging.getLogger(__name__)
@@ -66,8 +66,11 @@ def build_model(views: List[str], intents: List[str], config: Dict[str, Any]):
         TfidfVectorizer(analyzer="word", ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True,
                         token_pattern=r"(?u)\b\w+\b"),
     )
+    # One binary problem per label, fitted in parallel on all cores (``n_jobs``); each gets its seed
+    # from ``random_seed`` before the work is split, so the result does not depend on the core count.
     classifier = SGDClassifier(loss="log_loss", alpha=float(config["alpha"]), max_iter=int(config["epochs"]),
-                               tol=None, random_state=int(config["random_seed"]))
+                               tol=None, random_state=int(config["random_seed"]),
+                               n_jobs=config.get("n_jobs", -1))
     model = make_pipeline(features, classifier)
     model.fit(views, intents)
     return model
@@ -122,13 +125,8 @@ class WegwijsIntentClassifier(GraphComponent, IntentClassifier):
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "WegwijsIntentClassifier":
         """Loads the model stored at training time."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("WegwijsIntentClassifier: no stored model, it predicts nothing")
-            model = None
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource,
+                   storage.load(model_storage, resource, MODEL_FILE, cls.__name__))
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the model on the intent examples and stores it with the Rasa model."""
@@ -138,8 +136,7 @@ class WegwijsIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         self.model = build_model([message_view(e) for e in examples], [e.get(INTENT) for e in examples],
                                  self._config)
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self.model, directory / MODEL_FILE)
+        storage.store(self._model_storage, self._resource, MODEL_FILE, self.model)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -69,9 +69,8 @@ def question_payload(key: str) -> str:
 
 def utter_question(dispatcher: CollectingDispatcher, question: Question, topic: Answer,
                    school: Optional[School]) -> List[Dict[str, Any]]:
-    """Send a question-level answer, with "meer over" the topic and "praten"."""
-    buttons = [{"title": f"Meer over: {topic.title}", "payload": "/more_info"}, TALK_BUTTON]
-    dispatcher.utter_message(text=compose_question(question, topic, school), buttons=buttons)
+    """Send a question-level answer, with "meer weten" (the topic's long answer) and "praten"."""
+    dispatcher.utter_message(text=compose_question(question, topic, school), buttons=MORE_BUTTONS)
     return [SlotSet(TOPIC_SLOT, topic.intent), SlotSet(QUESTION_SLOT, question.key),
             SlotSet(PENDING_SLOT, None)]
 

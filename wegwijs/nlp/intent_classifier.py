@@ -55,6 +55,14 @@ def message_view(message: Message) -> str:
     return text_view(message.get(TEXT) or "", lemmas)
 
 
+def selector_only(message: Message) -> bool:
+    """Whether a training example only teaches which question within its topic was asked (its intent
+    block's metadata says ``selector_only: true``), and not the topic itself."""
+    metadata = message.get("metadata") or {}
+    intent_metadata = metadata.get("intent") if isinstance(metadata, dict) else None
+    return isinstance(intent_metadata, dict) and bool(intent_metadata.get("selector_only"))
+
+
 def build_model(views: List[str], intents: List[str], config: Dict[str, Any]):
     """Fit the vectorizers and the classifier on the text views of the training examples."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -70,7 +78,7 @@ def build_model(views: List[str], intents: List[str], config: Dict[str, Any]):
     # from ``random_seed`` before the work is split, so the result does not depend on the core count.
     classifier = SGDClassifier(loss="log_loss", alpha=float(config["alpha"]), max_iter=int(config["epochs"]),
                                tol=None, random_state=int(config["random_seed"]),
-                               n_jobs=config.get("n_jobs", -1))
+                               n_jobs=config.get("n_jobs", -1), class_weight=config.get("class_weight"))
     model = make_pipeline(features, classifier)
     model.fit(views, intents)
     return model
@@ -130,7 +138,8 @@ class WegwijsIntentClassifier(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the model on the intent examples and stores it with the Rasa model."""
-        examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
+        examples = [e for e in training_data.intent_examples
+                    if e.get(TEXT) and e.get(INTENT) and not selector_only(e)]
         if len({e.get(INTENT) for e in examples}) < 2:
             logger.warning("WegwijsIntentClassifier: fewer than two intents, nothing to train")
             return self._resource

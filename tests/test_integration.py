@@ -258,12 +258,6 @@ def test_at_least_25_rights_topics_answer_through_rest(stack):
     assert failures == []
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("de raad voor de kinderbescherming doet onderzoek naar ons gezin, wat houdt dat in", "Raad"),
-    ("wat is een ots precies", "OTS"),
-    ("kan ik een klacht indienen over de jeugdbeschermer", "klacht"),
-    ("ik wil het dossier van de jeugdzorg laten vernietigen", "vernietig"),
-])
 def issue_examples():
     """The questions quoted in issue 21 (and the team's wording of the two misses it describes)."""
     data = yaml.safe_load((HERE / "nlu_questions" / "issue21_examples.yml").read_text(encoding="utf-8"))
@@ -286,6 +280,12 @@ def test_a_broad_question_still_gets_the_overview(stack, library):
     assert library.render(library.get("care_sop").variant("short", "vo")).split(". ")[0] in text
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("de raad voor de kinderbescherming doet onderzoek naar ons gezin, wat houdt dat in", "Raad"),
+    ("wat is een ots precies", "OTS"),
+    ("kan ik een klacht indienen over de jeugdbeschermer", "klacht"),
+    ("ik wil het dossier van de jeugdzorg laten vernietigen", "vernietig"),
+])
 def test_rights_questions_in_parents_words(stack, question, expected):
     chat, _ = stack
     sender = new_sender()

@@ -49,7 +49,7 @@ def test_the_project_has_no_leakage():
 
 @pytest.fixture()
 def project_copy(tmp_path):
-    for name in ("data", "tests/nlu_heldout", "tests/safety"):
+    for name in ("data", "tests/nlu_heldout", "tests/nlu_questions", "tests/safety"):
         shutil.copytree(HOME / name, tmp_path / name)
     shutil.copy(HOME / "domain.yml", tmp_path / "domain.yml")
     return tmp_path

@@ -35,6 +35,7 @@ def project(tmp_path, home) -> Path:
     copy.mkdir()
     shutil.copytree(home / "data", copy / "data")
     shutil.copytree(home / "tests" / "nlu_heldout", copy / "tests" / "nlu_heldout")
+    shutil.copytree(home / "tests" / "nlu_questions", copy / "tests" / "nlu_questions")
     for name in ("domain.yml", "config.yml"):
         shutil.copy(home / name, copy / name)
     return copy

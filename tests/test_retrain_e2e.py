@@ -126,7 +126,7 @@ def copy(tmp_path_factory, home) -> Tuple[Path, List[str]]:
     project.mkdir()
     for name in ("config.yml", "domain.yml", "endpoints.yml"):
         shutil.copy(home / name, project / name)
-    for folder in ("data", "tests/nlu_heldout", "tests/stories", "schools"):
+    for folder in ("data", "tests/nlu_heldout", "tests/nlu_questions", "tests/stories", "schools"):
         shutil.copytree(home / folder, project / folder)
     # a round stops before training when these checks fail (held-out sentences in the training data …)
     assert check_examples(project) == [], "the project's data must pass the checks of `wegwijs check`"

@@ -22,7 +22,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from sqlalchemy.engine import Engine
 
 from wegwijs import pii
-from wegwijs.checks import fold, heldout_nlu, training_nlu
+from wegwijs.checks import fold, heldout_nlu, question_heldout, training_nlu
 
 REVIEWED_FILE = "nlu_reviewed.yml"
 STORIES_DIR = Path("var") / "retrain" / "stories"
@@ -90,7 +90,8 @@ def write_examples(home: Path, examples: Iterable[Tuple[int, str, str]]) -> Writ
     result = WriteResult()
     topics = intent_topics(home)
     trained = {fold(text): intent for intent, texts in training_nlu(home).items() for text in texts}
-    unseen = {fold(text) for texts in heldout_nlu(home).values() for text in texts}
+    unseen = {fold(text) for held in (heldout_nlu(home), question_heldout(home))
+              for texts in held.values() for text in texts}
     new: Dict[str, List[Tuple[int, str, str]]] = defaultdict(list)
     for item_id, scrubbed, intent in examples:
         text = " ".join(surrogate(scrubbed).split())

@@ -38,12 +38,17 @@ def compose(answer: Answer, part: str, school: Optional[School], band: Optional[
         paragraphs.append(f"Ik ga uit van een kind {ages.LABELS[age_key]}. "
                           "Klopt dat niet? Typ dan de leeftijd.")
     paragraphs.append(body)
-    who = contact_sentence(school, answer.roles)
+    return with_closing(paragraphs, school, answer.roles, answer.refers_to_personal_help, source_line(answer))
+
+
+def with_closing(paragraphs: List[str], school: Optional[School], roles, refers: bool, source: str) -> str:
+    """The paragraphs, then the school's person for ``roles``, the referral (``refers``) and the source."""
+    who = contact_sentence(school, roles)
     if who:
         paragraphs.append(who)
-    if answer.refers_to_personal_help:
+    if refers:
         paragraphs.append(referral_line(school))
-    paragraphs.append(source_line(answer))
+    paragraphs.append(source)
     return "\n\n".join(paragraphs)
 
 
@@ -51,14 +56,9 @@ def compose_question(question: Question, topic: Answer, school: Optional[School]
     """The full text of a question-level answer: the answer, the school's person (the question's roles,
     else the topic's), the referral and the source."""
     library = content()
-    paragraphs = [library.render(question.variant(school.type if school else None))]
-    who = contact_sentence(school, question.roles or topic.roles)
-    if who:
-        paragraphs.append(who)
-    if question.refers_to_personal_help:
-        paragraphs.append(referral_line(school))
-    paragraphs.append(question_source_line(question))
-    return "\n\n".join(paragraphs)
+    return with_closing([library.render(question.variant(school.type if school else None))], school,
+                        question.roles or topic.roles, question.refers_to_personal_help,
+                        question_source_line(question))
 
 
 def question_payload(key: str) -> str:

@@ -70,3 +70,17 @@ def test_safety_override_follows_a_confident_crisis_score():
                   crisis_threshold=0.6) is None
     # A look-alike never becomes a crisis through the score alone.
     assert decide("wat doet veilig thuis eigenlijk", care, ranking, crisis=crisis) is None
+
+
+def test_a_bare_request_for_a_person_is_not_a_child_in_crisis():
+    # The crisis classifier learnt "een kind wil met iemand praten" from children's messages; from a
+    # parent the same words ask for a person at school (the CI run of 2026-12-03 caught this).
+    human = {"name": "talk_to_human", "confidence": 0.6}
+    crisis = {"score": 0.7, "kind": "safety_child_user"}
+    for text in ("ik wil met iemand praten", "kan ik iemand spreken aub", "Ik wil met iemand praten."):
+        assert decide(text, human, [human], crisis=crisis, crisis_threshold=0.6) is None, text
+    # A sign of a child writing, of danger or of home keeps the child's help line first.
+    for text in ("ik ben 12 en ik wil met iemand praten", "ik wil met iemand praten, ik ben bang",
+                 "ik wil met iemand praten over thuis", "mag ik als kind met iemand praten"):
+        chosen, reason = decide(text, human, [human], crisis=crisis, crisis_threshold=0.6)
+        assert chosen["name"] == "safety_child_user" and reason in ("rules", "crisis classifier"), text

@@ -41,6 +41,7 @@ _CHILD_MARKERS = re.compile(
     r"( jaar| jr| jaar oud)?\b|ik zit in (groep|klas|de brugklas|brugklas|de \d|het \d|\d ?(havo|vwo|vmbo|mavo|gym|atheneum)|"
     r"havo|vwo|vmbo|mavo)|"
     r"ik ben (een|nog een) (kind|meisje|jongen|leerling|tiener|puber)|"
+    r"\b(mag|kan|kun|moet|wil|durf) ik ((hier|ook|zelf|nu) )*als (kind|leerling|scholier|tiener|puber|minderjarige)\b|"
     r"mijn (juf|meester|mentor) (zegt|weet|mag)|ik mag (niet|nooit) van mijn (ouders|vader|moeder|papa|mama)|"
     r"mijn (ouders|vader|moeder|papa|mama|stiefvader|stiefmoeder) (slaat|slaan|schopt|schoppen|"
     r"mishandelt|mishandelen|scheldt|schelden|drinkt|drinken) (mij|me)\b)"
@@ -382,6 +383,22 @@ def looks_ordinary(text: str, rules_checked: bool = False) -> bool:
             r"\b(thuis|dood|zelfmoord|mes|wapen|politie|112|niet meer leven|snij\w*|kras\w*)\b", folded):
         return True
     return False
+
+
+#: Words about home and family, where a child's trouble usually lies.
+_HOME = re.compile(r"\b(thuis|huis|ouders?|vader|moeder|papa|mama|pa|ma|stief\w*|broer\w*|zus\w*|opa|oma|oom|"
+                   r"tante|familie|gezin|eten|honger|slapen|alleen|niemand)\b")
+
+
+def bare_child_request(text: str) -> bool:
+    """A message with nothing that makes it a child's call for help: no sign that a child writes, no
+    sign of danger and no word about home ("ik wil met iemand praten", "kan ik iemand spreken").
+
+    The crisis classifier learnt "a child wants to talk to someone" from children's messages; the
+    same words from a parent on the school's site are a request for a person, not a crisis.
+    """
+    folded = fold(text)
+    return not writes_as_child(text) and not _SERIOUS.search(folded) and not _HOME.search(folded)
 
 
 #: A message that was not understood, but that the crisis classifier (wegwijs/nlp/crisis_classifier.py)

@@ -140,5 +140,8 @@ def decide(text: str, current: Dict[str, Any], ranking: List[Dict[str, Any]],
         best = max(kinds, key=lambda item: float(item.get("confidence") or 0))
         return {"name": best["name"], "confidence": pooled_safety(ranking)}, "classifier"
     if crisis and not ordinary and score >= crisis_threshold:
+        if crisis.get("kind") == CHILD_USER_INTENT and safety.bare_child_request(text):
+            # "Ik wil met iemand praten": a child's words, but nothing of a child or of trouble in it.
+            return None
         return {"name": crisis["kind"], "confidence": float(crisis["score"])}, "crisis classifier"
     return None

@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
         integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean \
-        retrain-export retrain-round retrain-rollback scale audit benchmark-serving
+        retrain-export retrain-round retrain-rollback scale audit benchmark-serving benchmark-parse
 
 ## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
 run: full-spacy model
@@ -92,6 +92,10 @@ tests/.cache/axe.min.js:
 ## start time, memory, 1 vs 2 processes (prints a table; benchmarks/results/serving.md)
 benchmark-serving: model
 	$(BIN)/python benchmarks/serving.py
+
+## benchmark-parse: the classifiers' milliseconds per message, weights column-major against row-major
+benchmark-parse: model
+	$(BIN)/python benchmarks/parse_speed.py
 
 ## benchmark-nlu: DIET, Rasa's logistic regression and ours (with and without lemmas), same data and seed: held-out
 ## macro-F1 with bootstrap intervals, the safety sets, training time, and another domain's Dutch set (about 40 minutes)

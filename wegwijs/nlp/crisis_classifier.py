@@ -62,7 +62,7 @@ def build_models(texts: List[str], intents: List[str], c: float, seed: int) -> O
         kind.fit(kind_texts, kind_labels)
     else:
         kind = None
-    return {"crisis": crisis, "kind": kind, "kinds": kinds}
+    return storage.fast_prediction({"crisis": crisis, "kind": kind, "kinds": kinds})
 
 
 def score(models: Dict[str, Any], text: str) -> Dict[str, Any]:

@@ -81,7 +81,7 @@ def build_model(views: List[str], intents: List[str], config: Dict[str, Any]):
                                n_jobs=config.get("n_jobs", -1), class_weight=config.get("class_weight"))
     model = make_pipeline(features, classifier)
     model.fit(views, intents)
-    return model
+    return storage.fast_prediction(model)
 
 
 def rank(model, views: List[str], ranking_length: int) -> List[List[Dict[str, Any]]]:

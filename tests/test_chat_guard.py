@@ -323,3 +323,25 @@ def test_silence_check_survives_a_failing_store(db_url, broken_store):
         return None
 
     assert run(_guard(db_url).process(app, nothing, _message(), lambda: 0)) == NO_REPLY
+
+
+# ---------------------------------------------------------------- one answer, one message
+
+
+def test_the_socket_channel_sends_an_answer_as_one_message_with_its_buttons():
+    from wegwijs.channels import WegwijsSocketIOOutput
+
+    sent = []
+
+    class FakeServer:
+        async def emit(self, event, data, room=None):
+            sent.append((event, data, room))
+
+    output = WegwijsSocketIOOutput(FakeServer(), "bot_uttered")
+    text = "Het antwoord.\n\nOp De Kompas is dat Sanne.\n\nBron: Rijksoverheid, https://x.nl/a (gelezen …)"
+    asyncio.run(output.send_text_with_buttons("sid-1", text, [{"title": "Meer weten", "payload": "/more_info"}]))
+    asyncio.run(output.send_text_message("sid-1", "Eerste.\n\nTweede."))
+    # Rasa's own channel sends every paragraph as its own message (four bubbles for one answer)
+    assert [data["text"] for _, data, _ in sent] == [text, "Eerste.\n\nTweede."]
+    assert sent[0][1]["quick_replies"] == [{"content_type": "text", "title": "Meer weten", "payload": "/more_info"}]
+    assert output.sent == 2

@@ -112,10 +112,13 @@ def test_a_whole_conversation_with_sources_buttons_and_a_reload(site, home):
         before = bot_count(page)
         send(page, "wie is de zorgcoordinator")
         wait_for_reply(page, before, "Sanne Visser")
-        page.wait_for_selector(".ww-buttons button")  # the last part of the answer carries them
-        links = page.locator(".ww-from-bot a[href^='https://']")
-        assert links.count() >= 1  # the source of the answer is a link
-        assert page.locator(".ww-buttons button").count() >= 1
+        page.wait_for_selector(".ww-buttons button")
+        # one answer is one message: the text, the school's person, the source as a small link line
+        # beneath, and the buttons attached (issue 15: not four bubbles that fill a phone's screen)
+        answer = page.locator(".ww-from-bot", has_text="Sanne Visser").last
+        assert answer.locator(".ww-source a[href^='https://']").count() == 1
+        assert "gelezen" in answer.locator(".ww-source").inner_text()
+        assert answer.locator(".ww-buttons button").count() >= 1
         before = bot_count(page)
         page.locator(".ww-buttons button", has_text="Meer weten").first.click()
         wait_for_reply(page, before)

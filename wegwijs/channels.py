@@ -248,6 +248,18 @@ class WegwijsSocketIOOutput(SocketIOOutput):
         self.sent += 1
         await super()._send_message(socket_id, response)
 
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """One message per answer (Rasa's channel sends each paragraph as its own message): the widget
+        shows the paragraphs in one bubble, with the source as a small line beneath."""
+        await self._send_message(recipient_id, {"text": text.strip()})
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        """One message with its buttons attached (see :meth:`send_text_message`)."""
+        await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": [
+            {"content_type": "text", "title": button["title"], "payload": button["payload"]}
+            for button in buttons]})
+
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         staff = message.get(STAFF_METADATA_KEY)
         if staff and message.get("text"):

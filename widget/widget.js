@@ -120,10 +120,22 @@
       ? message.staff.name + " · " + message.staff.role : T.bot;
     var text = message.text || "";
     if (message.staff) { text = text.replace(message.staff.name + " (" + message.staff.role + "): ", ""); }
-    var body = el("p", { "class": "ww-text" });
-    body.appendChild(linkify(text));
-    var item = el("div", { "class": "ww-msg ww-from-" + message.from }, [
-      el("span", { "class": "ww-who", text: who }), body]);
+    var item = el("div", { "class": "ww-msg ww-from-" + message.from }, [el("span", { "class": "ww-who", text: who })]);
+    // One answer is one message: its paragraphs in one bubble, the source as a small line beneath
+    // ("Bron: Naam, https://… (gelezen …)" shows as "Bron: Naam (gelezen …)" with the name as the link).
+    text.split(/\n\n+/).forEach(function (part) {
+      var source = /^Bron: (.+?), (https:\/\/\S+) \((.+)\)$/.exec(part);
+      if (source && message.from === "bot") {
+        item.appendChild(el("p", { "class": "ww-source" }, [
+          document.createTextNode("Bron: "),
+          el("a", { href: source[2], target: "_blank", rel: "noopener noreferrer", text: source[1] }),
+          document.createTextNode(" (" + source[3] + ")")]));
+        return;
+      }
+      var body = el("p", { "class": "ww-text" });
+      body.appendChild(linkify(part));
+      item.appendChild(body);
+    });
     if (message.pending) {
       item.setAttribute("data-pending", message.pending);
       item.appendChild(el("span", { "class": "ww-pending", text: T.waiting }));

@@ -62,13 +62,12 @@ def parent_messages(engine: sa.engine.Engine, conversation_id: str) -> List[Dict
         buttons = [{"title": b.get("title"), "payload": b.get("payload")}
                    for b in ((payload.get("data") or {}).get("buttons") or [])
                    if isinstance(b, dict)]
-        for part in str(text).strip().split("\n\n"):
-            item: Dict[str, Any] = {"from": "staff" if staff else "bot", "text": part}
-            if staff:
-                item["staff"] = staff
-            messages.append(item)
-        if buttons and messages:
-            messages[-1]["buttons"] = buttons
+        item: Dict[str, Any] = {"from": "staff" if staff else "bot", "text": str(text).strip()}
+        if staff:
+            item["staff"] = staff
+        if buttons:
+            item["buttons"] = buttons
+        messages.append(item)
     last_bot = max((i for i, m in enumerate(messages) if m["from"] != "parent"), default=-1)
     for index, message in enumerate(messages):
         if index != last_bot:

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import MORE_BUTTONS, TOPIC_SLOT, content, school_of
 from wegwijs import ages, questions
 from wegwijs.content import Answer, Question
-from wegwijs.replies import contact_sentence, question_source_line, referral_line, source_line
+from wegwijs.replies import contact_sentence, referral_line, source_line
 from wegwijs.schools import School
 
 AGE_SLOT = "child_age_band"
@@ -38,16 +38,19 @@ def compose(answer: Answer, part: str, school: Optional[School], band: Optional[
         paragraphs.append(f"Ik ga uit van een kind {ages.LABELS[age_key]}. "
                           "Klopt dat niet? Typ dan de leeftijd.")
     paragraphs.append(body)
-    return with_closing(paragraphs, school, answer.roles, answer.refers_to_personal_help, source_line(answer))
+    return with_closing(paragraphs, school, answer.roles, answer.intent if answer.refers_to_personal_help
+                        else None, source_line(answer.source))
 
 
-def with_closing(paragraphs: List[str], school: Optional[School], roles, refers: bool, source: str) -> str:
-    """The paragraphs, then the school's person for ``roles``, the referral (``refers``) and the source."""
+def with_closing(paragraphs: List[str], school: Optional[School], roles, referral_topic: Optional[str],
+                 source: str) -> str:
+    """The paragraphs, then the school's person for ``roles``, the referral for ``referral_topic`` (when
+    given) and the source."""
     who = contact_sentence(school, roles)
     if who:
         paragraphs.append(who)
-    if refers:
-        paragraphs.append(referral_line(school))
+    if referral_topic:
+        paragraphs.append(referral_line(content().referrals, referral_topic))
     paragraphs.append(source)
     return "\n\n".join(paragraphs)
 
@@ -57,8 +60,9 @@ def compose_question(question: Question, topic: Answer, school: Optional[School]
     else the topic's), the referral and the source."""
     library = content()
     return with_closing([library.render(question.variant(school.type if school else None))], school,
-                        question.roles or topic.roles, question.refers_to_personal_help,
-                        question_source_line(question))
+                        question.roles or topic.roles,
+                        question.topic if question.refers_to_personal_help else None,
+                        source_line(question.source))
 
 
 def question_payload(key: str) -> str:

@@ -42,7 +42,7 @@ def test_answer_names_the_schools_own_person_and_source():
     messages, events = run(ActionAnswerTopic(), tracker("care_intern_begeleider", "de-regenboog"))
     text = messages[0]["text"]
     assert "Marieke de Vries" in text
-    assert "Bron: " in text and "https://" in text and "gecontroleerd op" in text
+    assert "Bron: " in text and "https://" in text and "gelezen " in text
     assert messages[0]["buttons"][0]["payload"] == "/more_info"
     assert any(e.get("name") == "last_topic" and e.get("value") == "care_intern_begeleider" for e in events)
 
@@ -144,7 +144,8 @@ def test_the_age_answer_gives_the_waiting_topic_for_that_age():
     text = messages[0]["text"]
     assert text.startswith("Ik ga uit van een kind van 12 tot 16 jaar.")
     assert "Gehoord worden is niet hetzelfde als beslissen" in text
-    assert "Jeugdstem" in text and "Ruud Bakker" in text  # the referral closes every rights answer
+    # the referral closes every rights answer: Jeugdstem and legal help, never the school for legal help
+    assert "https://jeugdstem.nl" in text and "Ruud Bakker" not in text
     assert slot_events(events)["child_age_band"] == "age_12_15"
     assert slot_events(events)["pending_topic"] is None
 

@@ -72,8 +72,9 @@ def test_question_answers_are_short_and_sourced_with_a_passage(library):
 def write_question(tmp_path: Path, key: str, entry: dict) -> Path:
     folder = tmp_path / "data" / "topic"
     folder.mkdir(parents=True)
-    topic = {"title": "T", "source": {"name": "S", "url": "https://example.nl/page"},
-             "last_checked": "2026-12-03", "reliability": "OFF",
+    topic = {"title": "T", "source": {"name": "S", "url": "https://example.nl/page", "fact": "search",
+                                      "passage": "Zo staat het er.", "read": "2026-12-03"},
+             "reliability": "OFF",
              "short": {"default": "Kort."}, "more": {"default": "Lang."}}
     (folder / "answers.yml").write_text(yaml.safe_dump({"answers": {"care_x": topic}}))
     (folder / "answers_questions.yml").write_text(yaml.safe_dump({"questions": {key: entry}}))

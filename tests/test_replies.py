@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlparse
 
 from wegwijs.replies import (UNKNOWN_SCHOOL_NOTE, contact_person_reply, contact_sentence, describe_hours,
                              dutch_date, greeting, referral_line, source_line)
+from wegwijs.content import Source, load_referrals
 from wegwijs.settings import Settings
 
 
@@ -51,15 +53,34 @@ def test_hours_with_different_times_list_only_days(registry):
     assert describe_hours(person) == "op maandag, dinsdag, donderdag en vrijdag"
 
 
-def test_source_line_and_dates(library):
-    answer = library.answers()[0]
-    line = source_line(answer)
-    assert answer.source.url in line and "gecontroleerd op" in line
+def test_source_line_says_when_the_source_was_read_and_by_whom():
+    fact_base = Source(name="Rechtspraak", url="https://www.rechtspraak.nl/a/b", fact="B2", read="2025-10")
+    assert source_line(fact_base) == ("Bron: Rechtspraak, https://www.rechtspraak.nl/a/b (gelezen in oktober "
+                                      "2025 of eerder, vastgelegd in de feitenbank van Wegwijs)")
+    found = Source(name="Rijksoverheid", url="https://www.rijksoverheid.nl/x", fact="search", read="2026-12-03")
+    assert source_line(found) == ("Bron: Rijksoverheid, https://www.rijksoverheid.nl/x (gelezen op "
+                                  "3 december 2026 door de redactie van Wegwijs)")
+    # never the day a file was committed: an answer's reply carries its source's reading
+    assert "gecontroleerd" not in source_line(fact_base)
     assert dutch_date(dt.date(2026, 11, 23)) == "23 november 2026"
 
 
-def test_referral_and_contact_person(registry):
+def test_the_referral_leads_somewhere_and_fits_the_topic(registry):
+    referrals = load_referrals()
+    plain = referral_line(referrals, "rights_raad_investigation")
+    assert "https://jeugdstem.nl" in plain and "https://www.juridischloket.nl" in plain
+    assert "jeugdbeschermer" not in plain  # no jeugdbeschermer yet during a raadsonderzoek
+    # not the jeugdbeschermer when the parent complains about or disagrees with the jeugdbeschermer
+    for topic in ("rights_complaint_gi", "rights_ots_dispute", "rights_instruction"):
+        assert "jeugdbeschermer" not in referral_line(referrals, topic)
+    assert "jeugdbeschermer" in referral_line(referrals, "rights_ots_duration")
+    # legal help is not the school's task: its contact person is never in the referral
+    assert "Jolanda Smit" not in plain
+    for _, source in referrals.parts.values():
+        assert source.passage and source.read and urlparse(source.url).path not in ("", "/")
+
+
+def test_contact_person(registry):
     school = registry.get("de-kompas")
-    assert "Jeugdstem" in referral_line(school) and "Jolanda Smit" in referral_line(school)
     assert "Jolanda Smit" in contact_person_reply(school)
     assert "school" in contact_person_reply(None)

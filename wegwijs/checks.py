@@ -10,7 +10,8 @@ import re
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
 from urllib.parse import urlparse
 
 import yaml
@@ -30,9 +31,6 @@ HARD_CODED_TERM = re.compile(
 HEDGES = ("verschilt per", "niet zeker", "kan veranderd", "kan anders", "niet bekend", "voor zover bekend",
           "controleer", "vraag na", "vraag het na", "check", "niet precies geregeld", "niet altijd duidelijk",
           "niet met zekerheid")
-FACT_BASE = Path("../shared/domain/facts.md")
-#: Official sources the fact base cites by name instead of by web address: host -> name in the fact base.
-NAMED_SOURCES = {"cbs.nl": "CBS"}
 
 
 def fold(text: str) -> str:
@@ -202,19 +200,9 @@ def _texts(library: ContentLibrary):
                 yield answer, f"{answer.intent}.{part}.{variant}", part, text
 
 
-def check_answers(library: ContentLibrary, today: Optional[dt.date] = None,
-                  fact_base: Optional[str] = None) -> List[str]:
-    """Sources, dates, lengths, duplicates, deadlines and hedging of the answers."""
+def check_answers(library: ContentLibrary) -> List[str]:
+    """Lengths, duplicates, typed deadlines and hedging of the answers (sources: :func:`check_sources`)."""
     problems = []
-    today = today or dt.date.today()
-    for answer in library.answers():
-        if answer.last_checked > today:
-            problems.append(f"{answer.intent}: last_checked {answer.last_checked} is in the future")
-        if fact_base is not None and not answer.source.passage:
-            # A source outside the fact base must carry the passage that supports the answer.
-            host = (urlparse(answer.source.url).hostname or "").removeprefix("www.")
-            if host not in fact_base and NAMED_SOURCES.get(host, "\0") not in fact_base:
-                problems.append(f"{answer.intent}: source {host} does not occur in the fact base")
     seen: Dict[str, str] = {}
     for answer, where, part, text in _texts(library):
         words = len(library.render(text).split())
@@ -262,6 +250,155 @@ def check_questions(library: ContentLibrary) -> List[str]:
     return problems
 
 
+GLOSSARY = Path(__file__).resolve().parent / "content" / "glossary.yml"
+#: B1: the mean sentence length of an answer, in words (docs/content-format.md).
+MAX_MEAN_SENTENCE_WORDS = 15.0
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    """A core term and the ways an answer may explain it (``wegwijs/content/glossary.yml``)."""
+
+    name: str
+    uses: "re.Pattern[str]"
+    explained: Tuple["re.Pattern[str]", ...]
+    says: str
+
+
+def load_glossary(path: Path = GLOSSARY) -> List[GlossaryTerm]:
+    """The glossary's terms."""
+    raw = _yaml(path).get("terms") or {}
+    terms = []
+    for name, entry in raw.items():
+        flags = 0 if entry.get("case") else re.IGNORECASE
+        terms.append(GlossaryTerm(name, re.compile(entry["uses"], flags),
+                                  tuple(re.compile(pattern) for pattern in entry["explained"]),
+                                  entry.get("says", "")))
+    return terms
+
+
+def unexplained_terms(text: str, glossary: List[GlossaryTerm]) -> List[GlossaryTerm]:
+    """The glossary terms ``text`` uses without explaining them."""
+    lower = text.lower()
+    return [term for term in glossary if term.uses.search(text)
+            and not any(pattern.search(lower) for pattern in term.explained)]
+
+
+def sentence_lengths(text: str) -> List[int]:
+    """Words per sentence (a sentence ends at . ! ? or a colon followed by a capital)."""
+    sentences = re.split(r"(?<=[.!?])\s+|:\s+(?=[A-Z])", text.strip())
+    return [len(sentence.split()) for sentence in sentences if sentence.split()]
+
+
+def _short_texts(library: ContentLibrary):
+    """(where, rendered text) of every short answer: topics' ``short`` and questions' ``answer``."""
+    for answer in library.answers():
+        for variant, text in answer.short.items():
+            yield f"{answer.intent}.short.{variant}", library.render(text)
+    for question in library.questions():
+        for variant, text in question.answer.items():
+            yield f"{question.key}.{variant}", library.render(text)
+
+
+def check_words(library: ContentLibrary, glossary: Optional[List[GlossaryTerm]] = None) -> List[str]:
+    """Words parents understand: every short answer explains the core terms it uses, and no answer's
+    sentences average over :data:`MAX_MEAN_SENTENCE_WORDS` words."""
+    glossary = load_glossary() if glossary is None else glossary
+    problems = []
+    for where, text in _short_texts(library):
+        for term in unexplained_terms(text, glossary):
+            problems.append(f"{where}: uses {term.name} without explaining it ({term.says})")
+    everything = list(_short_texts(library)) + [
+        (where, library.render(text)) for _, where, part, text in _texts(library) if part == "more"]
+    for where, text in everything:
+        lengths = sentence_lengths(text)
+        if lengths and sum(lengths) / len(lengths) > MAX_MEAN_SENTENCE_WORDS:
+            problems.append(f"{where}: {sum(lengths) / len(lengths):.1f} words per sentence on average, "
+                            f"at most {MAX_MEAN_SENTENCE_WORDS:.0f} (B1)")
+    return problems
+
+
+#: A source read longer ago than this many months gives a warning, and fails the check after the second
+#: figure (``WEGWIJS_SOURCE_WARN_MONTHS``, ``WEGWIJS_SOURCE_MAX_MONTHS``).
+SOURCE_WARN_MONTHS = 12
+SOURCE_MAX_MONTHS = 18
+FACT_ID = re.compile(r"^([0-9]|[A-Z][0-9.]*)(, ?([0-9]|[A-Z][0-9.]*))*$")
+
+
+def months_since(read: str, today: dt.date) -> int:
+    """Whole months from a reading (``YYYY-MM`` counts from the month's first day, ``YYYY-MM-DD``) to today."""
+    parts = [int(part) for part in read.split("-")]
+    year, month, day = parts[0], parts[1], parts[2] if len(parts) == 3 else 1
+    months = (today.year - year) * 12 + today.month - month
+    return months - (1 if today.day < day else 0)
+
+
+def _sourced(library: ContentLibrary):
+    for answer in library.answers():
+        yield answer.intent, answer.source
+    for question in library.questions():
+        yield question.key, question.source
+    for key, (_, source) in library.referrals.parts.items():
+        yield f"referral {key}", source
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One answer's source and how long ago it was read (the portal's sources page)."""
+
+    key: str
+    name: str
+    url: str
+    read: str
+    months: Optional[int]
+    state: str  # "ok", "warn" (older than the warning age), "over" (too old), "missing"
+
+
+def readings(library: ContentLibrary, today: Optional[dt.date] = None,
+             warn_months: int = SOURCE_WARN_MONTHS, max_months: int = SOURCE_MAX_MONTHS) -> List[Reading]:
+    """Every answer's source, the oldest reading first (no reading at all before everything)."""
+    today = today or dt.date.today()
+    rows = []
+    for key, source in _sourced(library):
+        if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", source.read or ""):
+            rows.append(Reading(key, source.name, source.url, source.read, None, "missing"))
+            continue
+        months = months_since(source.read, today)
+        state = "over" if months > max_months else "warn" if months > warn_months else "ok"
+        rows.append(Reading(key, source.name, source.url, source.read, months, state))
+    return sorted(rows, key=lambda row: (row.months is not None, row.read, row.key))
+
+
+def check_sources(library: ContentLibrary, today: Optional[dt.date] = None,
+                  warn_months: int = SOURCE_WARN_MONTHS,
+                  max_months: int = SOURCE_MAX_MONTHS) -> Tuple[List[str], List[str]]:
+    """(problems, warnings) about where every answer's facts come from: the page itself (not a site's
+    homepage), the passage on it that supports the answer, which fact of the fact base it is (or
+    ``search``), and when it was read; a reading over ``warn_months`` old warns, over ``max_months`` fails."""
+    today = today or dt.date.today()
+    problems: List[str] = []
+    warnings: List[str] = []
+    for where, source in _sourced(library):
+        url = urlparse(source.url)
+        if (url.path in ("", "/") or re.fullmatch(r"/(nl|en)/?", url.path)) and not url.query:
+            problems.append(f"{where}: source {source.url} is a homepage; cite the page that supports it")
+        if not source.passage:
+            problems.append(f"{where}: source needs the passage that supports the answer")
+        if source.fact != "search" and not FACT_ID.match(source.fact or ""):
+            problems.append(f"{where}: source.fact must name a fact-base section (A2.1) or be 'search'")
+        if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", source.read or ""):
+            problems.append(f"{where}: source.read must say when it was read (YYYY-MM or YYYY-MM-DD)")
+            continue
+        age = months_since(source.read, today)
+        if age < 0:
+            problems.append(f"{where}: source.read {source.read} is in the future")
+        elif age > max_months:
+            problems.append(f"{where}: source read {source.read}, over {max_months} months ago: read it again")
+        elif age > warn_months:
+            warnings.append(f"{where}: source read {source.read}, over {warn_months} months ago")
+    return problems, warnings
+
+
 #: The line each safety response must give in its first paragraph: channels split a text at blank
 #: lines into separate messages, and the first message a parent sees must carry the help line.
 SAFETY_FIRST_LINE = {
@@ -285,8 +422,8 @@ def check_safety_responses(home: Path) -> List[str]:
             continue
         for variant in variants:
             text = variant.get("text", "")
-            if "Bron:" not in text or "gecontroleerd op" not in text:
-                problems.append(f"{name}: needs 'Bron: … (gecontroleerd op …)'")
+            if not re.search(r"Bron: .+, https://\S+/\S+ \(gelezen (op|in) [^)]+\)", text):
+                problems.append(f"{name}: needs 'Bron: …, https://page (gelezen op/in …)', a page, not a homepage")
             if "112" not in text:
                 problems.append(f"{name}: needs 112")
             line = SAFETY_FIRST_LINE.get(name)
@@ -297,18 +434,22 @@ def check_safety_responses(home: Path) -> List[str]:
     return problems
 
 
-def check_project(home: Path) -> List[str]:
-    """All checks together."""
+def check_project(home: Path, warn_months: int = SOURCE_WARN_MONTHS, max_months: int = SOURCE_MAX_MONTHS,
+                  warnings: Optional[List[str]] = None) -> List[str]:
+    """All checks together; readings older than ``warn_months`` go to ``warnings`` when given."""
     from wegwijs.schools import SchoolFileError, SchoolRegistry
 
     problems: List[str] = []
     library = ContentLibrary.load(home / "data")
-    fact_base_path = (home / FACT_BASE).resolve()
-    fact_base = fact_base_path.read_text(encoding="utf-8") if fact_base_path.exists() else None
     problems += check_intents(home, library)
     problems += check_examples(home)
     problems += check_leakage(home)
-    problems += check_answers(library, fact_base=fact_base)
+    problems += check_answers(library)
+    problems += check_words(library)
+    source_problems, source_warnings = check_sources(library, warn_months=warn_months, max_months=max_months)
+    problems += source_problems
+    if warnings is not None:
+        warnings.extend(source_warnings)
     problems += check_safety_responses(home)
     try:
         SchoolRegistry.from_directory(home / "schools")

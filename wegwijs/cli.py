@@ -11,10 +11,16 @@ from wegwijs.settings import Settings, SettingsError
 def _check(settings: Settings) -> int:
     from wegwijs.checks import check_project
 
-    problems = check_project(settings.home)
+    warnings: List[str] = []
+    problems = check_project(settings.home, settings.source_warn_months, settings.source_max_months, warnings)
     for problem in problems:
         print(f"- {problem}")
-    print(f"content check: {len(problems)} problem(s)")
+    if warnings:
+        print(f"warning: {len(warnings)} answer(s) rest on a source read over {settings.source_warn_months} "
+              f"months ago; read them again (oldest first: the portal's Bronnen page), e.g.")
+        for warning in warnings[:5]:
+            print(f"  ~ {warning}")
+    print(f"content check: {len(problems)} problem(s), {len(warnings)} warning(s)")
     return 1 if problems else 0
 
 

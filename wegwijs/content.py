@@ -19,6 +19,7 @@ from wegwijs.ages import BANDS
 from wegwijs.schools import ROLE_LABELS, SCHOOL_TYPES
 
 TERMS_FILE = Path(__file__).parent / "content" / "terms.yml"
+REFERRALS_FILE = Path(__file__).parent / "content" / "referrals.yml"
 TERM_PATTERN = re.compile(r"\{term:([a-z0-9_]+)\}")
 AGE_BANDS = BANDS
 VARIANT_KEYS = ("default",) + SCHOOL_TYPES + AGE_BANDS
@@ -55,7 +56,6 @@ class Answer:
     group: str
     title: str
     source: Source
-    last_checked: dt.date
     reliability: str
     short: Dict[str, str]
     more: Dict[str, str]
@@ -108,6 +108,40 @@ class Question:
         return self.group in REFERRAL_GROUPS
 
 
+@dataclass(frozen=True)
+class Referrals:
+    """Where a parent gets personal help with a question about compulsory measures
+    (``wegwijs/content/referrals.yml``): each part's text and source, and the topics that also name the
+    parent's jeugdbeschermer."""
+
+    parts: Dict[str, Tuple[str, "Source"]]
+    with_jeugdbeschermer: Tuple[str, ...]
+
+    def line(self, topic: str) -> str:
+        """'Persoonlijke hulp: Jeugdstem, … (https://jeugdstem.nl); of een advocaat, …'."""
+        texts = [text for text, _ in self.parts.values()]
+        line = "Persoonlijke hulp: " + "; of ".join(texts) + "."
+        if topic in self.with_jeugdbeschermer:
+            line += " Je kunt het ook aan je jeugdbeschermer vragen."
+        return line
+
+
+def load_referrals(path: Path = REFERRALS_FILE) -> Referrals:
+    """Read the referrals file."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    parts = {}
+    for key, value in (raw.get("referrals") or {}).items():
+        source = value.get("source") if isinstance(value, dict) else None
+        if not value.get("text") or not isinstance(source, dict) or not source.get("url"):
+            raise ContentError(f"{path}: referral {key!r} needs text and source")
+        parts[key] = (str(value["text"]), Source(
+            name=str(source["name"]), url=str(source["url"]), passage=" ".join(str(source["passage"]).split()),
+            fact=str(source.get("fact") or ""), read=str(source.get("read") or "")))
+    if not parts:
+        raise ContentError(f"{path}: needs 'referrals'")
+    return Referrals(parts, tuple(raw.get("with_jeugdbeschermer") or ()))
+
+
 def load_terms(path: Path = TERMS_FILE) -> Dict[str, str]:
     """Read the terms file: ``{key: text}``."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -136,22 +170,20 @@ def _require_text(path: Path, intent: str, name: str, value: object) -> Dict[str
 def _parse_answer(path: Path, group: str, intent: str, raw: object) -> Answer:
     if not isinstance(raw, dict):
         raise ContentError(f"{path}: {intent}: must be a mapping")
-    missing = [key for key in ("title", "source", "last_checked", "short", "more") if key not in raw]
+    missing = [key for key in ("title", "source", "short", "more") if key not in raw]
     if missing:
         raise ContentError(f"{path}: {intent}: missing {', '.join(missing)}")
+    if "last_checked" in raw:
+        raise ContentError(f"{path}: {intent}.last_checked: not used any more; say when the source was "
+                           "read in source.read (docs/content-format.md)")
     source = raw["source"]
     if not isinstance(source, dict) or not source.get("name") or not source.get("url"):
         raise ContentError(f"{path}: {intent}.source: needs name and url")
     if not str(source["url"]).startswith("https://"):
         raise ContentError(f"{path}: {intent}.source.url: must start with https://")
-    checked = raw["last_checked"]
-    if isinstance(checked, str):
-        try:
-            checked = dt.date.fromisoformat(checked)
-        except ValueError as exc:
-            raise ContentError(f"{path}: {intent}.last_checked: not a date (YYYY-MM-DD)") from exc
-    if not isinstance(checked, dt.date):
-        raise ContentError(f"{path}: {intent}.last_checked: not a date (YYYY-MM-DD)")
+    read = str(source.get("read") or "")
+    if not READ_PATTERN.match(read):
+        raise ContentError(f"{path}: {intent}.source.read: when the source was read, YYYY-MM or YYYY-MM-DD")
     reliability = raw.get("reliability", "SEC")
     if reliability is False:  # YAML 1.1 reads an unquoted OFF as false
         reliability = "OFF"
@@ -172,8 +204,7 @@ def _parse_answer(path: Path, group: str, intent: str, raw: object) -> Answer:
         title=str(raw["title"]),
         source=Source(name=str(source["name"]), url=str(source["url"]),
                       passage=" ".join(str(source.get("passage") or "").split()),
-                      fact=str(source.get("fact") or ""), read=str(source.get("read") or "")),
-        last_checked=checked,
+                      fact=str(source.get("fact") or ""), read=read),
         reliability=reliability,
         short=_require_text(path, intent, "short", raw["short"]),
         more=_require_text(path, intent, "more", raw["more"]),
@@ -228,10 +259,12 @@ class ContentLibrary:
     """All answers of a data directory, with the terms they use."""
 
     def __init__(self, answers: Dict[str, Answer], terms: Dict[str, str],
-                 questions: Optional[Dict[str, Question]] = None) -> None:
+                 questions: Optional[Dict[str, Question]] = None,
+                 referrals: Optional[Referrals] = None) -> None:
         self._answers = answers
         self.terms = terms
         self._questions = questions or {}
+        self.referrals = referrals or load_referrals()
 
     @classmethod
     def load(cls, data_dir: Path, terms_path: Path = TERMS_FILE) -> "ContentLibrary":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, List, Optional
 
-from wegwijs.content import Answer, Question, Source
+from wegwijs.content import Referrals, Source
 from wegwijs.schools import ROLE_LABELS, WEEKDAYS, Contact, School
 from wegwijs.settings import Settings
 
@@ -100,36 +100,31 @@ def contact_sentence(school: Optional[School], roles: Iterable[str]) -> str:
     return f"{sentence} {extra}".strip()
 
 
-def source_line(answer: Answer) -> str:
-    """'Bron: Ouders & Onderwijs, https://… (gecontroleerd op 23 november 2026)'."""
-    return (f"Bron: {answer.source.name}, {answer.source.url} "
-            f"(gecontroleerd op {dutch_date(answer.last_checked)})")
-
-
 def read_label(source: Source) -> str:
-    """When the source was read, as much as is known: 'gelezen in oktober 2025 of eerder' for the fact
-    base (its items were read in or before that month), 'gelezen op 3 december 2026' for a full date."""
+    """When the source was read and who recorded it, as much as is true: 'gelezen in oktober 2025 of
+    eerder, vastgelegd in de feitenbank van Wegwijs' for the fact base (its items were read in or before
+    that month), 'gelezen op 3 december 2026 door de redactie van Wegwijs' for a page read on a day."""
     parts = source.read.split("-")
     year, month = int(parts[0]), int(parts[1])
     if len(parts) == 3:
-        return f"gelezen op {dutch_date(dt.date(year, month, int(parts[2])))}"
-    when = f"{MONTHS[month - 1]} {year}"
-    return f"gelezen in {when} of eerder" if source.fact != "search" else f"gelezen in {when}"
+        when = f"gelezen op {dutch_date(dt.date(year, month, int(parts[2])))}"
+    else:
+        when = f"gelezen in {MONTHS[month - 1]} {year}" + (" of eerder" if source.fact != "search" else "")
+    if source.fact == "search":
+        return f"{when} door de redactie van Wegwijs"
+    return f"{when}, vastgelegd in de feitenbank van Wegwijs"
 
 
-def question_source_line(question: Question) -> str:
-    """'Bron: Ouders & Onderwijs, https://… (gelezen in oktober 2025 of eerder)'."""
-    return f"Bron: {question.source.name}, {question.source.url} ({read_label(question.source)})"
+def source_line(source: Source) -> str:
+    """'Bron: Ouders & Onderwijs, https://… (gelezen in oktober 2025 of eerder, vastgelegd in …)'."""
+    return f"Bron: {source.name}, {source.url} ({read_label(source)})"
 
 
-def referral_line(school: Optional[School]) -> str:
-    """Where to get personal help with a child-protection question."""
-    school_part = ""
-    if school is not None:
-        person = school.contacts["contact_person"]
-        school_part = f", of op school {person.name}"
-    return ("Persoonlijke hulp: Jeugdstem (gratis vertrouwenspersoon), een advocaat of "
-            f"Het Juridisch Loket, de jeugdbeschermer{school_part}.")
+def referral_line(referrals: Referrals, topic: str) -> str:
+    """Where to get personal help with a question about compulsory measures: Jeugdstem and legal help
+    with their web addresses, the jeugdbeschermer only where it fits the topic, never the school's
+    contact person (``wegwijs/content/referrals.yml``)."""
+    return referrals.line(topic)
 
 
 def greeting(school: Optional[School], settings: Settings) -> str:

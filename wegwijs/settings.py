@@ -64,6 +64,8 @@ class Settings:
     redis_url: Optional[str] = field(default=None, repr=False)
     rate_per_conversation: int = 20
     rate_per_ip: int = 120
+    source_warn_months: int = 12
+    source_max_months: int = 18
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -96,6 +98,8 @@ class Settings:
             redis_url=env.get("WEGWIJS_REDIS_URL") or None,
             rate_per_conversation=_whole(env, "WEGWIJS_RATE_CONVERSATION_PER_MINUTE", 20, 0, 100_000),
             rate_per_ip=_whole(env, "WEGWIJS_RATE_IP_PER_MINUTE", 120, 0, 1_000_000),
+            source_warn_months=_whole(env, "WEGWIJS_SOURCE_WARN_MONTHS", 12, 1, 120),
+            source_max_months=_whole(env, "WEGWIJS_SOURCE_MAX_MONTHS", 18, 1, 120),
         )
 
 

@@ -428,6 +428,17 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         return RedirectResponse(f"/review?notice={'review_saved' if changed else 'review_none'}",
                                 status_code=303)
 
+    @app.get("/sources", response_class=HTMLResponse)
+    def sources_page(request: Request, login: tuple = Depends(current)) -> Response:
+        """Every answer's source, the oldest reading first, so maintainers read those again first."""
+        from wegwijs.checks import readings
+
+        user = maintainer(login)
+        return render(request, "sources.html", user=user, session_row=login[1], school=None,
+                      rows=readings(library, warn_months=settings.source_warn_months,
+                                    max_months=settings.source_max_months),
+                      warn_months=settings.source_warn_months, max_months=settings.source_max_months)
+
     # ---------------------------------------------------------------- admin
     @app.get("/audit", response_class=HTMLResponse)
     def audit_log(request: Request, login: tuple = Depends(current),

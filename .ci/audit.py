@@ -40,7 +40,11 @@ def main() -> int:
                "-o", str(out), "--progress-spinner", "off"]
     for waiver in waivers:
         command += ["--ignore-vuln", str(waiver["id"])]
-    subprocess.run(command, capture_output=True, text=True)
+    out.unlink(missing_ok=True)  # never read the report of an earlier run
+    result = subprocess.run(command, capture_output=True, text=True)
+    if not out.exists():
+        print(f"pip-audit wrote no report (exit {result.returncode}):\n{result.stderr[-2000:]}", file=sys.stderr)
+        return 2
     report = json.loads(out.read_text(encoding="utf-8"))
     packages = report.get("dependencies", [])
     found = [(package["name"], package["version"], vuln["id"], vuln.get("fix_versions"))
@@ -52,6 +56,10 @@ def main() -> int:
           f"vulnerabilities not waived; {len(waivers)} waivers")
     if found:
         return 1
+    if result.returncode != 0:
+        # pip-audit exits 1 when it finds something; with nothing found that is an error of its own
+        print(f"pip-audit failed (exit {result.returncode}):\n{result.stderr[-2000:]}", file=sys.stderr)
+        return 2
     if unchecked:
         print(f"NOT AUDITED: the vulnerability data could not be reached for {len(unchecked)} packages "
               f"(for example {', '.join(unchecked[:5])}); run `make audit` where pypi.org's JSON API "

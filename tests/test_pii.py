@@ -70,9 +70,17 @@ def test_names_by_deduce_also_in_lower_case_and_without_titles():
     assert types("Veilig Thuis en de Kindertelefoon helpen", names=True) == []
 
 
+#: (recall, precision) per type as measured on 2026-12-03 (`python benchmarks/pii.py`). PII detection is
+#: deterministic (patterns and deduce), so the bars are today's figures: one more miss fails.
+MEASURED = {
+    "corpus": {"NAME": (0.9375, 0.9606), "ADDRESS": (0.9818, 1.0), "DATE_OF_BIRTH": (1.0, 0.9807)},
+    "blind2": {"NAME": (0.9661, 0.9661), "ADDRESS": (1.0, 1.0), "DATE_OF_BIRTH": (1.0, 0.92)},
+}
+
+
 @pytest.mark.parametrize("corpus", [CORPUS, CORPUS.with_name("blind2.yml")], ids=["corpus", "blind2"])
-def test_the_labelled_corpus_meets_its_bars(corpus):
-    """Bars below the targets of the benchmark (benchmarks/pii.py prints the real figures)."""
+def test_the_labelled_corpus_keeps_todays_figures(corpus):
+    """Recall and precision per type at least what was measured (benchmarks/pii.py prints them)."""
     spec = importlib.util.spec_from_file_location("pii_benchmark",
                                                   Path(__file__).parents[1] / "benchmarks" / "pii.py")
     benchmark = importlib.util.module_from_spec(spec)
@@ -83,7 +91,8 @@ def test_the_labelled_corpus_meets_its_bars(corpus):
     recall = {kind: found / total for kind, (found, total, _, _) in counts.items() if total}
     precision = {kind: correct / predicted for kind, (_, _, correct, predicted) in counts.items()
                  if predicted}
-    for kind in pii.STRUCTURED:
-        assert recall[kind] >= 0.97, (kind, recall[kind])
-        assert precision.get(kind, 1.0) >= 0.9, (kind, precision[kind])
-    assert recall["NAME"] >= 0.85 and precision["NAME"] >= 0.8
+    bars = MEASURED["blind2" if corpus.name == "blind2.yml" else "corpus"]
+    for kind in list(pii.STRUCTURED) + ["NAME"]:
+        want_recall, want_precision = bars.get(kind, (1.0, 1.0))
+        assert recall[kind] >= want_recall, (kind, recall[kind])
+        assert precision.get(kind, 1.0) >= want_precision, (kind, precision.get(kind))

@@ -77,8 +77,9 @@ def test_unseen_set_recall_is_reported():
     false = sum(1 for item in data["not_crisis"] if safety.detect(item["text"]) is not None)
     print(f"\nrules alone on the unseen set: {caught}/{len(data['crisis'])} crises caught, "
           f"{false}/{len(data['not_crisis'])} false alarms")
-    # Measured 2026-12-03: 40/60 caught, 0/40 false alarms (the classifiers are the other layers).
-    assert caught >= 0.65 * len(data["crisis"]) and false <= 1
+    # Measured 2026-12-03: 40/60 caught, 0/40 false alarms (the classifiers are the other layers). The
+    # rules are deterministic: one crisis less, or one false alarm, is a regression and fails.
+    assert caught >= 40 and false == 0
 
 
 def _message(text, intent, ranking):

@@ -13,3 +13,12 @@ def test_responses_sent_by_actions_are_harmless_but_others_fail():
         "The intent 'care_opp' is not used in any story or rule.",
         "The utterance 'utter_something_new' is not used in any story or rule.",
     ]
+
+
+def test_story_conflicts_that_rasa_logs_fail_too():
+    output = "\n".join([
+        "2026-12-03 22:50:01 INFO     rasa.validator  - Story structure validation...",
+        "2026-12-03 22:50:02 WARNING  rasa.validator  - Story structure conflict after intent 'affirm':",
+        "  utter_a predicted in 'story 1'",
+    ])
+    assert warnings_that_matter(output) == ["rasa.validator: Story structure conflict after intent 'affirm':"]

@@ -2,7 +2,7 @@
 
 Responses that only custom actions send (for example ``utter_safety_general`` from ``action_fallback``)
 are "not used in any story or rule" for Rasa's validator; those warnings are expected. Any other
-warning fails.
+warning fails, also those Rasa logs instead of warning (story structure conflicts).
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ SENT_BY_ACTIONS = ("utter_default", "utter_safety_general", "utter_anything_else
 HARMLESS = [re.compile(rf"The utterance '{name}' is not used in any story or rule")
             for name in SENT_BY_ACTIONS]
 WARNING = re.compile(r"UserWarning: (.*)")
+#: What Rasa reports through its logger instead: story structure conflicts and validation errors.
+LOGGED = re.compile(r"\b(?:WARNING|ERROR)\s+(rasa\.[\w.]+)\s+-\s+(.*)")
 
 
 def warnings_that_matter(output: str) -> List[str]:
@@ -29,6 +31,10 @@ def warnings_that_matter(output: str) -> List[str]:
         match = WARNING.search(line)
         if match and not any(pattern.search(match.group(1)) for pattern in HARMLESS):
             found.append(match.group(1).strip())
+            continue
+        logged = LOGGED.search(line)
+        if logged:
+            found.append(f"{logged.group(1)}: {logged.group(2).strip()}")
     return found
 
 

@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install spacy-model full-spacy model check validate unit stories nlu-test \
+.PHONY: run test system install spacy-model full-spacy model check validate unit stories nlu-test \
         integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean \
         retrain-export retrain-round retrain-rollback scale audit benchmark-serving benchmark-parse
 
@@ -21,8 +21,13 @@ run: full-spacy model
 scale: full-spacy model
 	$(BIN)/python -m wegwijs.scale
 
-## test: everything CI runs
-test: spacy-model check validate audit unit model stories nlu-test integration
+## test: everything CI runs (installs the system packages it needs first: deploy/system-packages.sh)
+test: system spacy-model check validate audit unit model stories nlu-test integration
+
+## system: the system packages the tests need (chromium, npm, Redis, nginx, PostgreSQL), installed with
+## apt-get when missing (as root or with sudo)
+system:
+	bash deploy/system-packages.sh
 
 ## audit: known vulnerabilities in the installed packages (pip-audit in its own venv; waivers in .ci/)
 AUDIT_VENV := .venv-audit

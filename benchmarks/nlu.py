@@ -352,9 +352,9 @@ LAYERS = (("final", "NLU + safety layer (final intent)"),
 
 def heldout_sets(home: Path = HOME) -> Dict[str, Tuple[List[str], List[str]]]:
     """"original" (the files of 2026-11-23) and "all" held-out sentences with their gold intents."""
-    from wegwijs.evaluation import ORIGINAL_FILES, test_set
+    from wegwijs.evaluation import ORIGINAL_FILES, heldout_set
 
-    return {"original": test_set(home, ORIGINAL_FILES), "all": test_set(home)}
+    return {"original": heldout_set(home, ORIGINAL_FILES), "all": heldout_set(home)}
 
 
 def safety_sets(home: Path = HOME) -> Dict[str, Tuple[List[dict], List[dict]]]:

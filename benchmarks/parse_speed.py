@@ -46,14 +46,14 @@ def main() -> None:
     import joblib
     import numpy as np
 
-    from wegwijs.evaluation import test_set
+    from wegwijs.evaluation import heldout_set
     from wegwijs.safety import fold
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(HOME / "models" / "wegwijs.tar.gz"))
     parser.add_argument("--messages", type=int, default=300)
     args = parser.parse_args()
-    texts = [fold(text) for text in test_set(HOME)[0][:args.messages]]
+    texts = [fold(text) for text in heldout_set(HOME)[0][:args.messages]]
     rows: List[Tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         with tarfile.open(args.model) as archive:

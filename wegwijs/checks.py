@@ -167,7 +167,7 @@ def check_examples(home: Path) -> List[str]:
     return problems
 
 
-def test_sentences(home: Path) -> List[tuple]:
+def heldout_sentences(home: Path) -> List[tuple]:
     """(text, label) of every sentence we measure on: the held-out NLU set (label: the intent) and the
     crisis sets under tests/safety/ (label: the crisis kind's intent, or "look-alike")."""
     from wegwijs.neardup import labelled
@@ -188,7 +188,7 @@ def check_leakage(home: Path) -> List[str]:
     (:mod:`wegwijs.neardup`, docs/nlu.md). Fix the training side, never the test side."""
     from wegwijs.neardup import find, labelled
 
-    pairs = find(test_sentences(home), labelled(training_nlu(home)))
+    pairs = find(heldout_sentences(home), labelled(training_nlu(home)))
     return [f"near-duplicate ({pair.similarity:.2f}): test {pair.test!r} ({pair.test_label}) ~ training "
             f"{pair.training!r} ({pair.training_label})" for pair in pairs]
 

@@ -67,7 +67,7 @@ def score(texts: Sequence[str], gold: Sequence[str], predicted: Sequence[str]) -
 ORIGINAL_FILES = ("heldout.yml", "rights_heldout.yml")
 
 
-def test_set(home: Path, files: Sequence[str] = ()) -> Tuple[List[str], List[str]]:
+def heldout_set(home: Path, files: Sequence[str] = ()) -> Tuple[List[str], List[str]]:
     """(texts, gold intents) of the held-out set, or of only ``files`` under tests/nlu_heldout/."""
     texts, gold = [], []
     examples_by_intent = (read_nlu([home / "tests" / "nlu_heldout" / name for name in files]) if files
@@ -107,7 +107,7 @@ def evaluate_model(model_path: Path, home: Path) -> NluReport:
 def evaluate_variants(model_path: Path, home: Path) -> Dict[str, NluReport]:
     """Scores with and without the safety rules (``SafetyOverride`` is last and not trained, so one
     model gives both: without the rules, the intent is the one before the override)."""
-    texts, gold = test_set(home)
+    texts, gold = heldout_set(home)
     parsed = parse_texts(model_path, texts)
     return {
         "with_rules": score(texts, gold, [predicted_intent(p) for p in parsed]),
@@ -228,8 +228,8 @@ def main(argv: List[str] = None) -> int:
     home = Path.cwd()
     added_files = sorted(path.name for path in (home / "tests" / "nlu_heldout").glob("*.yml")
                          if path.name not in ORIGINAL_FILES)
-    sets = {"original": test_set(home, ORIGINAL_FILES), "added": test_set(home, added_files),
-            "all": test_set(home)}
+    sets = {"original": heldout_set(home, ORIGINAL_FILES), "added": heldout_set(home, added_files),
+            "all": heldout_set(home)}
     question_texts, question_gold = question_test_set(home)
     unique = sorted({text for texts, _ in sets.values() for text in texts} | set(question_texts))
     parsed = dict(zip(unique, parse_texts(Path(args.model), unique)))

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wegwijs.db.models import RetrainRound, ReviewItem, utcnow
-from wegwijs.evaluation import NluReport, parse_texts, predicted_intent, score, test_set
+from wegwijs.evaluation import NluReport, parse_texts, predicted_intent, score, heldout_set
 from wegwijs.retrain import modelstore, report, writer
 from wegwijs.training import fingerprint, model_path, rasa_env
 
@@ -78,7 +78,7 @@ class Predictions:
 
 def predict(model: Path, home: Path) -> Predictions:
     """``model``'s intents (after the safety rules, as served) for the held-out set of ``home``."""
-    texts, gold = test_set(home)
+    texts, gold = heldout_set(home)
     return Predictions(texts, gold, [predicted_intent(parsed) for parsed in parse_texts(model, texts)])
 
 
@@ -310,7 +310,7 @@ def judge(current: Predictions, candidate: Predictions, current_stories: Optiona
     return Decision(True, reasons, comparison)
 
 
-def test_stories(model: Path, home: Path, out: Path) -> Optional[StoryResult]:
+def run_test_stories(model: Path, home: Path, out: Path) -> Optional[StoryResult]:
     """``rasa test core`` on ``tests/stories/``: which stories fail. None when there are none."""
     stories = home / "tests" / "stories"
     if not stories.exists() or not any(stories.glob("*.yml")):
@@ -477,8 +477,8 @@ def _steps(home: Path, config: Optional[Path], say: Callable[[str], None], items
     current = model_path(home)
     cur_predictions, cand_predictions = predict(current, home), predict(candidate, home)
     cur, cand = cur_predictions.report(), cand_predictions.report()
-    cur_stories = test_stories(current, home, out / "stories-current")
-    cand_stories = test_stories(candidate, home, out / "stories-candidate")
+    cur_stories = run_test_stories(current, home, out / "stories-current")
+    cand_stories = run_test_stories(candidate, home, out / "stories-candidate")
     decision = judge(cur_predictions, cand_predictions, cur_stories, cand_stories)
     report.write(out, round_id, decision, written, cur, cand, cur_stories, cand_stories)
     if decision.promote:

@@ -428,22 +428,11 @@ def fold(text: str) -> str:
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein distance (optimal string alignment), stopping early past ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: List[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, start=1):
-            cost = 0 if char_a == char_b else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if (i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b):
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
+    """Damerau-Levenshtein distance (optimal string alignment), ``limit + 1`` once it is past ``limit``
+    (rapidfuzz, which Rasa already installs)."""
+    from rapidfuzz.distance import OSA
+
+    return int(OSA.distance(a, b, score_cutoff=limit))
 
 
 def _fuzzy_kinds(words: Iterable[str]) -> List[str]:

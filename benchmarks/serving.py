@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
 import re
@@ -195,32 +194,35 @@ def send(session: requests.Session, url: str, body: Dict, timeout: float) -> Out
 
 
 def percentile(values: Sequence[float], share: float) -> float:
-    """The ``share`` (0–1) percentile, linear between the closest ranks; NaN when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = share * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """The ``share`` (0–1) percentile, linear between the closest ranks (numpy's default); NaN when empty."""
+    import numpy as np
+
+    return float(np.percentile(values, share * 100)) if len(values) else float("nan")
+
+
+def _points(values: Sequence[float]):
+    import numpy as np
+
+    y = np.asarray(values, dtype=float)
+    x = np.arange(len(y), dtype=float)
+    keep = ~np.isnan(y)  # failed turns
+    return x[keep], y[keep]
 
 
 def slope(values: Sequence[float]) -> float:
     """Least-squares slope of ``values`` against their index (the turn), skipping NaN (failed turns)."""
-    points = [(x, y) for x, y in enumerate(values) if y == y]
-    if len(points) < 2:
-        return float("nan")
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    covariance = sum((x - mean_x) * (y - mean_y) for x, y in points)
-    variance = sum((x - mean_x) ** 2 for x, _ in points)
-    return covariance / variance
+    import numpy as np
+
+    x, y = _points(values)
+    return float(np.polyfit(x, y, 1)[0]) if len(x) >= 2 else float("nan")
 
 
 def median_slope(values: Sequence[float]) -> float:
     """Theil–Sen slope: the median of the slopes between all pairs of turns (NaN turns skipped)."""
-    points = [(x, y) for x, y in enumerate(values) if y == y]
-    slopes = [(y2 - y1) / (x2 - x1) for i, (x1, y1) in enumerate(points) for x2, y2 in points[i + 1:]]
-    return percentile(slopes, 0.5)
+    from scipy.stats import theilslopes
+
+    x, y = _points(values)
+    return float(theilslopes(y, x)[0]) if len(x) >= 2 else float("nan")
 
 
 @dataclass

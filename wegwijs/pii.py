@@ -69,11 +69,14 @@ def iban_valid(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------- patterns
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+#: An e-mail address anywhere in a text (also used to read the address a parent types for a handover).
+EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?\b")
 _BSN = re.compile(r"(?<![\d.,-])(\d{4}[.\s-]?\d{2}[.\s-]?\d{3}|\d{3}[.\s-]\d{3}[.\s-]\d{3}|\d{9})"
                   r"(?!\d|[.,-]\d)")
-_PHONE = re.compile(
+#: A phone number anywhere in a text, Dutch or international (also used to read the number a parent types
+#: for a handover).
+PHONE_IN_TEXT = re.compile(
     r"(?<![\w+])(?:"
     r"(?:\+|00)\s?\d{2,3}(?:\s?\(0\))?\s?[./-]?\s?\d(?:\s?[./-]?\s?\d){6,10}"  # international
     r"|\(0\d{1,3}\)\s?\d(?:\s?[./-]?\s?\d){5,8}"                 # (020) 123 45 67, (06) 12345678
@@ -162,7 +165,7 @@ def structured_spans(text: str, today: Optional[dt.date] = None) -> List[Span]:
     def add(match: "re.Match[str]", kind: str, group: int = 0) -> None:
         spans.append(Span(match.start(group), match.end(group), kind, match.group(group)))
 
-    for match in _EMAIL.finditer(text):
+    for match in EMAIL_IN_TEXT.finditer(text):
         add(match, "EMAIL")
     for match in _IBAN.finditer(text):
         value = match.group(0)
@@ -174,7 +177,7 @@ def structured_spans(text: str, today: Optional[dt.date] = None) -> List[Span]:
         before = text[max(0, match.start() - 30):match.start()]
         if bsn_valid(match.group(0)) and not _NOT_BSN_CONTEXT.search(before):
             add(match, "BSN")
-    for match in _PHONE.finditer(text):
+    for match in PHONE_IN_TEXT.finditer(text):
         value = match.group(0).rstrip(" .-")
         if _IBAN_HEAD.search(text[max(0, match.start() - 12):match.start()]):
             continue  # the digits of an IBAN-shaped string ("NL02 RABO 0281 9102 00"), not a phone

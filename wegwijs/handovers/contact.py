@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from wegwijs.pii import EMAIL_IN_TEXT, PHONE_IN_TEXT
 from wegwijs.safety import fold
 
 #: Words that choose a way of contact (folded, no accents).
@@ -15,8 +16,6 @@ _METHOD_WORDS = {
 }
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"^[A-Za-z0-9_%+'-]+(?:\.[A-Za-z0-9_%+'-]+)*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,}}$")
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_PHONE_IN_TEXT = re.compile(r"(?:\+|00)?[0-9][0-9 ()./-]{8,17}[0-9]")
 
 
 def parse_method(text: str) -> Optional[str]:
@@ -24,7 +23,7 @@ def parse_method(text: str) -> Optional[str]:
     folded = fold(text or "").strip(" ./!?")
     if folded in ("chat", "phone", "email"):
         return folded
-    if _EMAIL_IN_TEXT.search(text or ""):
+    if EMAIL_IN_TEXT.search(text or ""):
         return "email"
     found = [method for method, words in _METHOD_WORDS.items()
              if any(re.search(rf"\b{re.escape(word)}\b", folded) for word in words)]
@@ -36,7 +35,7 @@ def normalize_phone(text: str) -> Optional[str]:
 
     Accepts spaces, dashes, dots and brackets, +31 / 0031 and (0) after the country code.
     """
-    match = _PHONE_IN_TEXT.search(text or "")
+    match = PHONE_IN_TEXT.search(text or "")
     if not match:
         return None
     raw = match.group(0)
@@ -54,7 +53,7 @@ def normalize_phone(text: str) -> Optional[str]:
 
 def normalize_email(text: str) -> Optional[str]:
     """The e-mail address in ``text`` (lower-cased domain), or None."""
-    match = _EMAIL_IN_TEXT.search(text or "")
+    match = EMAIL_IN_TEXT.search(text or "")
     if not match or not _EMAIL.match(match.group(0)):
         return None
     local, domain = match.group(0).rsplit("@", 1)

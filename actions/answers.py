@@ -16,7 +16,6 @@ from wegwijs.schools import School
 AGE_SLOT = "child_age_band"
 PENDING_SLOT = "pending_topic"
 QUESTION_SLOT = "last_question"
-CHOOSE_TEXT = "Ik weet niet zeker wat je bedoelt. Bedoel je een van deze vragen?"
 OTHER_BUTTON = {"title": "Iets anders", "payload": "/deny"}
 TALK_BUTTON = {"title": "Met iemand praten", "payload": "/talk_to_human"}
 AGE_QUESTION = "Het antwoord hangt af van de leeftijd van je kind. Hoe oud is je kind?"
@@ -87,7 +86,7 @@ def utter_choice(dispatcher: CollectingDispatcher, topic: Answer, options: List[
         question = library.question(key)
         title = question.title if question else f"Algemene uitleg: {topic.title}"
         buttons.append({"title": title, "payload": question_payload(key)})
-    dispatcher.utter_message(text=CHOOSE_TEXT, buttons=buttons + [OTHER_BUTTON, TALK_BUTTON])
+    dispatcher.utter_message(text=questions.CHOOSE_TEXT, buttons=buttons + [OTHER_BUTTON, TALK_BUTTON])
     return [SlotSet(TOPIC_SLOT, topic.intent), SlotSet(PENDING_SLOT, None)]
 
 

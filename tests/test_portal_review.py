@@ -116,3 +116,27 @@ def portal_handover_model():
     from wegwijs.db.models import Handover
 
     return Handover
+
+
+def test_the_topic_a_parent_chose_after_bedoel_je_is_offered_as_the_label(portal):  # noqa: F811
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    from retrain_support import user
+    from wegwijs.questions import CHOOSE_TEXT
+
+    save(portal.db_url, [("conv-choice", [
+        ActionExecuted("action_listen"), user("moet ik dat plan nou ondertekenen of niet", "care_opp", 0.31),
+        ActionExecuted("action_answer_topic"), BotUttered(CHOOSE_TEXT), ActionExecuted("action_listen"),
+        user('/care_opp_consent{"question": "care_opp_consent/consent_needed"}', "care_opp_consent", 1.0),
+        ActionExecuted("action_answer_topic")])])
+    with session_factory(portal.db_url)() as session:
+        export(session)
+    client, csrf = portal.login_as("maintainer")
+    page = client.get("/review").text
+    assert "de ouder koos: <strong>care_opp_consent</strong>" in page
+    assert "Zoals de ouder koos: care_opp_consent" in page
+    ids = IDS_RE.search(page[page.index("moet ik dat plan"):]).group(1)
+    response = client.post("/review/decide", data={"csrf_token": csrf, "ids": ids, "verdict": "relabel",
+                                                    "intent": "care_opp_consent"})
+    assert response.status_code == 303
+    assert statuses(portal)["moet ik dat plan nou ondertekenen of niet"][:2] == ("relabelled", "care_opp_consent")

@@ -70,6 +70,36 @@ def test_export_keeps_parent_questions_with_intent_confidence_and_next_action(db
     assert contact.fallback and contact.next_action == "action_fallback"
 
 
+def test_the_topic_a_parent_chose_after_bedoel_je_is_kept_as_the_proposed_label(db):
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    from retrain_support import user
+    from wegwijs.questions import CHOOSE_TEXT
+
+    def unsure_then(button: str, intent: str):
+        return [ActionExecuted("action_session_start"), ActionExecuted("action_listen"),
+                user("moet ik dat plan nou ondertekenen of niet", "care_opp", 0.31),
+                ActionExecuted("action_answer_topic"), BotUttered(CHOOSE_TEXT, {"buttons": []}),
+                ActionExecuted("action_listen"), user(button, intent, 1.0),
+                ActionExecuted("action_answer_topic"), BotUttered("…"), ActionExecuted("action_listen"),
+                user("en wie schrijft het", "care_opp", 0.8), ActionExecuted("action_answer_topic"),
+                BotUttered("…"), ActionExecuted("action_listen")]
+
+    save(db, [("conv-choice", unsure_then('/care_opp_consent{"question": "care_opp_consent/consent_needed"}',
+                                          "care_opp_consent")),
+              ("conv-other", unsure_then("/deny", "deny"))])
+    with session_factory(db)() as session:
+        export(session)
+        chosen = {(item.conversation_id, item.text): item.chosen_intent
+                  for item in session.execute(sa.select(ReviewItem)).scalars()}
+        groups = review.pending_groups(session, limit=100)
+    assert chosen[("conv-choice", "moet ik dat plan nou ondertekenen of niet")] == "care_opp_consent"
+    assert chosen[("conv-choice", "en wie schrijft het")] is None  # only the message that was unsure
+    assert chosen[("conv-other", "moet ik dat plan nou ondertekenen of niet")] is None  # "iets anders"
+    group = next(g for g in groups if g.text == "moet ik dat plan nou ondertekenen of niet")
+    assert group.chosen_intent == "care_opp_consent" and group.predicted_intent == "care_opp"
+
+
 def test_export_skips_buttons_the_handover_form_and_messages_to_staff(db):
     with session_factory(db)() as session:
         result = export(session)

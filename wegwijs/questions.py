@@ -28,6 +28,8 @@ ANSWER_CONFIDENCE = 0.6
 ANSWER_MARGIN = 0.3
 #: How many questions "Bedoel je…?" offers.
 CHOICES = 3
+#: The "Bedoel je…?" message; `wegwijs retrain export` recognises it to record which topic the parent chose.
+CHOOSE_TEXT = "Ik weet niet zeker wat je bedoelt. Bedoel je een van deze vragen?"
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,8 @@ class ReviewItem(Base):
     confidence = sa.Column(sa.Float, nullable=True)
     next_action = sa.Column(sa.String(80), nullable=True)
     fallback = sa.Column(sa.Boolean, nullable=False, default=False)
+    #: when Wegwijs was unsure and asked "Bedoel je…?", the topic the parent then chose with a button
+    chosen_intent = sa.Column(sa.String(80), nullable=True)
     group_key = sa.Column(sa.String(255), nullable=False, index=True)
     status = sa.Column(sa.String(16), nullable=False, default="pending", index=True)
     intent = sa.Column(sa.String(80), nullable=True)

@@ -1,7 +1,8 @@
 """Export parents' messages from Rasa's tracker store for review, scrubbed before they are stored.
 
 What is exported: every ``user`` event after the last export with the intent Rasa predicted, its
-confidence and the first action the bot took next. What is not: button payloads (text starting with
+confidence and the first action the bot took next; when the bot then asked "Bedoel je…?" and the parent
+chose a topic with a button, that topic too (``chosen_intent``: the review page offers it as the label). What is not: button payloads (text starting with
 "/"), messages while staff handled the conversation (Rasa paused: those were written to a person), and
 the answers inside the handover form (question, class, phone number: personal, and not intent examples).
 The text goes through :func:`wegwijs.pii.scrub` in memory; only the scrubbed text reaches our tables.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from wegwijs import pii
 from wegwijs.checks import fold
+from wegwijs.questions import CHOOSE_TEXT
 from wegwijs.db.models import RetrainExport, ReviewItem
 from wegwijs.transcripts import EVENTS
 
@@ -29,7 +31,9 @@ NOT_AN_ANSWER = ("action_listen", "action_session_start", "action_unlikely_inten
 FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback", "utter_default",
                     "action_two_stage_fallback")
 FALLBACK_INTENT = "nlu_fallback"
-TYPES = ("user", "action", "active_loop", "pause", "resume", "session_started", "restart")
+TYPES = ("user", "bot", "action", "active_loop", "pause", "resume", "session_started", "restart")
+#: Buttons of "Bedoel je…?" that choose no topic.
+NOT_A_CHOICE = ("deny", "talk_to_human", FALLBACK_INTENT)
 CHUNK = 2000
 _PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
 
@@ -41,6 +45,8 @@ class _Conversation:
     paused: bool = False
     private_loop: bool = False
     waiting: Optional[ReviewItem] = None  # a message whose next action we have not seen yet
+    last: Optional[ReviewItem] = None  # the conversation's last exported message
+    offered: Optional[ReviewItem] = None  # the message after which the bot asked "Bedoel je…?"
 
 
 @dataclass
@@ -157,16 +163,23 @@ def export(session: Session, scrub: Callable[[str], List[pii.Span]] = pii.find,
                 state.waiting.fallback = state.waiting.fallback or name in FALLBACK_ACTIONS
                 state.waiting = None
             continue
+        if type_name == "bot":
+            if str(payload.get("text") or "").startswith(CHOOSE_TEXT):
+                state.offered = state.last
+            continue
         if type_name != "user":
             _apply(state, type_name, payload)
             continue
         state.waiting = None
+        offered, state.offered = state.offered, None
+        if offered is not None:
+            _record_choice(offered, payload)
         item = _item(event_id, sender, payload, state, result, scrub)
         if item is None or event_id in known:
             continue
         item.export_id = batch.id
         session.add(item)
-        state.waiting = item
+        state.waiting = state.last = item
         result.exported += 1
     if progress:
         progress(read)
@@ -174,6 +187,15 @@ def export(session: Session, scrub: Callable[[str], List[pii.Span]] = pii.find,
     batch.skipped = sum(result.skipped.values())
     session.commit()
     return result
+
+
+def _record_choice(item: ReviewItem, payload: dict) -> None:
+    """The topic of the button the parent pressed after "Bedoel je…?" (a payload such as
+    ``/care_opp{"question": "care_opp/consent"}``), unless it chose none ("iets anders", "praten")."""
+    text = str(payload.get("text") or "")
+    intent = ((payload.get("parse_data") or {}).get("intent") or {}).get("name")
+    if text.startswith("/") and intent and intent not in NOT_A_CHOICE:
+        item.chosen_intent = str(intent)[:80]
 
 
 def _item(event_id: int, sender: str, payload: dict, state: _Conversation, result: ExportResult,

@@ -55,6 +55,15 @@ class Group:
         return max(counts, key=lambda name: (counts[name], name or ""))
 
     @property
+    def chosen_intent(self) -> Optional[str]:
+        """The topic parents chose after "Bedoel je…?" for these messages (the most common), or None."""
+        counts: Dict[str, int] = {}
+        for item in self.items:
+            if item.chosen_intent:
+                counts[item.chosen_intent] = counts.get(item.chosen_intent, 0) + 1
+        return max(counts, key=lambda name: (counts[name], name)) if counts else None
+
+    @property
     def confidence(self) -> float:
         return min((item.confidence for item in self.items if item.confidence is not None), default=0.0)
 

@@ -39,6 +39,18 @@ def test_crisis_messages_score_higher_than_ordinary_ones():
     assert score(models, "ze wil dood")["kind"] == "safety_suicide"
 
 
+def test_a_message_without_crisis_evidence_gets_no_score():
+    from wegwijs.nlp.crisis_classifier import has_evidence
+
+    models = build_models(*texts_and_intents(), c=10.0, seed=42)
+    assert "slaat" in models["crisis_words"] and "mentor" not in models["crisis_words"]
+    # keyboard mash and two-letter nonsense: the balanced model puts them near its prior
+    for text in ("sx bla", "qwerty", "asdf jkl"):
+        assert not has_evidence(models, text) and score(models, text)["score"] == 0.0, text
+    assert has_evidence(models, "mn man slaad me")  # one typo away from a crisis word
+    assert score(models, "mijn man slaat mij steeds")["score"] > 0.5
+
+
 def test_no_crisis_examples_means_no_model():
     assert build_models(["wat is een opp"], ["care_opp"], c=1.0, seed=1) is None
 

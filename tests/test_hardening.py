@@ -8,6 +8,7 @@ tests/test_scale.py.
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -353,6 +354,30 @@ METADATA = st.one_of(st.none(), st.just({"school_id": SCHOOL}), st.dictionaries(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30), st.just({"name": "Nep"})),
     max_size=4))
 REFUSALS = {chat_guard.EMPTY, chat_guard.TOO_LONG}
+#: Words every Dutch reply of Wegwijs has some of (it answers in B1 Dutch).
+DUTCH_WORDS = {"je", "de", "het", "een", "is", "niet", "ik", "wat", "kan", "of", "en", "van", "met", "dat",
+               "voor", "bij", "op", "jouw", "school", "vraag", "typ", "hoi", "welkom", "ben", "wil"}
+#: What never belongs in a reply: program errors, unfilled templates, internal names.
+NOT_SENSIBLE = ("Traceback", "Exception", "Error", "None", "null", "nan", "{term:", "{{", "utter_",
+                "action_", "nlu_fallback")
+#: Help lines of the crisis replies: not for a harmless message.
+HELP_LINES = ("0800-2000", "0800-0113", "0800-0432", "Bel meteen 112")
+
+
+def sensible(answer: List[Dict[str, Any]]) -> Optional[str]:
+    """Why a 200 answer is not sensible (not Dutch, an error or template text, a crisis reply), or None."""
+    text = texts(answer)
+    words = set(re.findall(r"[a-zà-ÿ]+", text.lower()))
+    if len(words & DUTCH_WORDS) < 2:
+        return f"not Dutch: {text[:200]!r}"
+    bad = [marker for marker in NOT_SENSIBLE if re.search(rf"(?<!\w){re.escape(marker)}", text)
+           and (not marker[-1].isalnum() or re.search(rf"{re.escape(marker)}(?!\w)", text))]
+    if bad:
+        return f"{bad[0]!r} in {text[:200]!r}"
+    lines = [line for line in HELP_LINES if line in text]
+    if lines:
+        return f"a crisis reply ({lines[0]}) to a generated message: {text[:200]!r}"
+    return None
 
 
 def test_1000_generated_messages_get_a_sensible_answer_and_no_server_error(stack):
@@ -370,9 +395,14 @@ def test_1000_generated_messages_get_a_sensible_answer_and_no_server_error(stack
         outcome["statuses"][status] = outcome["statuses"].get(status, 0) + 1
         assert status in (200, 400, 413), (status, answer)
         assert isinstance(answer, list) and answer, answer
+        if any(char.isalnum() for char in text) and len(text) <= chat_guard.MAX_CHARS - 100:
+            # a message with something to read and well within the length limit is answered
+            assert status == 200, (text, status, answer)
         if status == 200:
             assert any(message.get("text") or message.get("buttons") for message in answer)
             assert chat_guard.NO_REPLY not in texts(answer) and chat_guard.UNAVAILABLE not in texts(answer)
+            problem = sensible(answer)
+            assert problem is None, (text, problem)
             outcome["stored"] += 1
             outcome["senders"].append(sender)
         else:
@@ -380,7 +410,7 @@ def test_1000_generated_messages_get_a_sensible_answer_and_no_server_error(stack
 
     one_message()
     print("generated messages by status:", outcome["statuses"])
-    assert sum(outcome["statuses"].values()) >= 1000 and outcome["statuses"].get(200, 0) >= 500
+    assert sum(outcome["statuses"].values()) >= 1000
     engine = sa.create_engine(stack.db_url)
     with engine.connect() as connection:
         stored = connection.execute(sa.text(

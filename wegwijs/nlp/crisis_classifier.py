@@ -62,13 +62,53 @@ def build_models(texts: List[str], intents: List[str], c: float, seed: int) -> O
         kind.fit(kind_texts, kind_labels)
     else:
         kind = None
-    return storage.fast_prediction({"crisis": crisis, "kind": kind, "kinds": kinds})
+    return storage.fast_prediction({"crisis": crisis, "kind": kind, "kinds": kinds,
+                                    "crisis_words": crisis_words(folded, is_crisis)})
+
+
+def _words(folded: str) -> List[str]:
+    return [word for word in folded.split() if len(word) >= 3]
+
+
+def crisis_words(folded: List[str], is_crisis: List[int]) -> List[str]:
+    """Words more typical of the crisis examples than of the others (their share of crisis examples
+    is larger): the evidence a message must show before its score counts (see :func:`score`)."""
+    from collections import Counter
+
+    in_crisis, in_other = Counter(), Counter()
+    for text, flag in zip(folded, is_crisis):
+        (in_crisis if flag else in_other).update(set(_words(text)))
+    crises = max(1, sum(is_crisis))
+    others = max(1, len(is_crisis) - sum(is_crisis))
+    return sorted(word for word, count in in_crisis.items() if count / crises > in_other[word] / others)
+
+
+def has_evidence(models: Dict[str, Any], folded: str) -> bool:
+    """Whether the message has a word (or a word one typo away) typical of the crisis examples. A
+    message without one (keyboard mash, "Sx bla") gets no score: the class-balanced model puts such
+    messages near its prior, about as likely a crisis as not."""
+    from rapidfuzz.distance import OSA
+
+    vocabulary = models.get("crisis_words")
+    if vocabulary is None:  # a model trained before crisis words were stored
+        return True
+    known = set(vocabulary)
+    for word in _words(folded):
+        if word in known:
+            return True
+        if len(word) >= 5 and any(OSA.distance(word, other, score_cutoff=1) <= 1 for other in known
+                                  if other[:1] == word[:1] and abs(len(other) - len(word)) <= 1):
+            return True
+    return False
 
 
 def score(models: Dict[str, Any], text: str) -> Dict[str, Any]:
-    """``{"score": probability of a crisis, "kind": the most likely safety intent}``."""
+    """``{"score": probability of a crisis, "kind": the most likely safety intent}``; the score is 0 for
+    a message without any evidence of a crisis (:func:`has_evidence`)."""
     folded = fold(text)
     probability = float(models["crisis"].predict_proba([folded])[0][1])
+    if not has_evidence(models, folded):
+        probability = 0.0
     kind = models["kind"].predict([folded])[0] if models["kind"] is not None else models["kinds"][0]
     return {"score": round(probability, 4), "kind": str(kind)}
 

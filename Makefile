@@ -115,8 +115,9 @@ benchmark-safety: model
 benchmark-pii: install
 	$(BIN)/python benchmarks/pii.py
 
-## retention: delete conversations past the retention period (WEGWIJS_RETENTION_DAYS, default 30) and
-## the content and transcript of handovers resolved long ago (WEGWIJS_HANDOVER_RETENTION_DAYS, default 30)
+## retention: delete conversations past the retention period (WEGWIJS_RETENTION_DAYS, default 30), the
+## content and transcript of handovers resolved long ago (WEGWIJS_HANDOVER_RETENTION_DAYS, default 30), and
+## replace personal data in conversations silent for WEGWIJS_SCRUB_IDLE_MINUTES (default 60) by placeholders
 retention: install
 	$(BIN)/wegwijs retention
 

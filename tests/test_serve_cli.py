@@ -71,7 +71,7 @@ def test_db_command_upgrades_to_the_newest_revision(db_url, capsys):
     from wegwijs.db import migrate
 
     head = ScriptDirectory.from_config(migrate.alembic_config(db_url)).get_current_head()
-    assert head == "0004"
+    assert head == "0005"
     assert cli.main(["db", "upgrade"]) == 0
     assert f"database revision: {head}" in capsys.readouterr().out
 
@@ -112,3 +112,21 @@ def test_portal_refuses_to_start_with_a_default_secret(db_url, monkeypatch, caps
     monkeypatch.setenv("WEGWIJS_PORTAL_SECRET", "change-me")
     assert cli.main(["portal", "--port", "1"]) == 2
     assert "WEGWIJS_PORTAL_SECRET" in capsys.readouterr().err
+
+
+def test_make_run_runs_a_periodic_task_while_it_waits(monkeypatch):
+    from wegwijs import serve
+
+    class Process:
+        def __init__(self) -> None:
+            self.polls = 0
+
+        def poll(self):
+            self.polls += 1
+            return None if self.polls < 4 else 0  # stops after three seconds
+
+    calls = []
+    monkeypatch.setattr(serve.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(serve, "stop", lambda processes: None)
+    assert serve.run_until_stopped([Process()], "var/log/", every=(0, lambda: calls.append(1))) == 1
+    assert len(calls) == 3  # retention (with scrubbing) runs while `make run` runs

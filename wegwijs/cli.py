@@ -44,12 +44,15 @@ def _train(settings: Settings, force: bool) -> int:
 
 
 def _retention(settings: Settings, days: Optional[int], handover_days: Optional[int]) -> int:
-    from wegwijs.retention import purge_conversations, purge_handovers
+    from wegwijs.retention import purge_conversations, purge_handovers, scrub_idle_conversations
 
     days = days or settings.retention_days
     handover_days = handover_days or settings.handover_retention_days
     purged = purge_handovers(settings.db_url, handover_days)
     removed = purge_conversations(settings.db_url, days)
+    scrubbed = scrub_idle_conversations(settings.db_url, settings.scrub_idle_minutes)
+    print(f"retention: replaced personal data by placeholders in {scrubbed} conversation(s) silent for "
+          f"more than {settings.scrub_idle_minutes} minutes (not while a handover keeps its content)")
     print(f"retention: removed the content and transcript of {purged} handover(s) resolved more "
           f"than {handover_days} days ago")
     print(f"retention: removed {removed} conversation(s) silent for more than {days} days "

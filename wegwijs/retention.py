@@ -6,18 +6,26 @@
   contact details, consent text, notes) and the transcript of their conversation. What remains is
   a row without personal data (school, role, status, dates) for counts.
 
-Used by ``wegwijs retention`` (``make retention``), which ``make run`` also runs at start.
+- Personal data in conversations silent for ``WEGWIJS_SCRUB_IDLE_MINUTES`` (default 60): the text of the
+  parent's and the bot's messages and of slots is replaced by ``wegwijs.pii``'s placeholders ("[TELEFOON]",
+  "[NAAM]" …) in Rasa's stored events, which stay (the conversation, its intents and its course are
+  kept for the retention period). Not for a conversation with a handover whose content is still kept:
+  staff need the parent's own words until handover retention removes them.
+
+Used by ``wegwijs retention`` (``make retention``), which ``make run`` runs at start and then every
+10 minutes while it runs.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
-from typing import Optional
+from typing import Any, Dict, Optional
 
 import sqlalchemy as sa
 
 from wegwijs.db.engine import make_engine
-from wegwijs.db.models import Handover
+from wegwijs.db.models import Handover, ScrubbedConversation, TrackerSnapshot
 from wegwijs.handovers.service import clear_content
 from wegwijs.transcripts import EVENTS, delete_conversations
 
@@ -77,5 +85,93 @@ def purge_handovers(db_url: str, days: int, now: Optional[dt.datetime] = None) -
             if sa.inspect(conn).has_table("events"):
                 delete_conversations(conn, conversations)
         return len(ids)
+    finally:
+        engine.dispose()
+
+
+#: Event types whose text can hold what a parent typed: messages, and slots the forms fill.
+SCRUBBED_TYPES = ("user", "bot", "slot")
+
+
+def _scrub_event(type_name: str, data: Dict[str, Any], scrub) -> bool:
+    """Replace personal data in one stored event's text fields; whether anything changed."""
+    changed = False
+
+    def clean(container: Dict[str, Any], key: str) -> None:
+        nonlocal changed
+        value = container.get(key)
+        if isinstance(value, str) and value and not value.startswith("/"):
+            scrubbed = scrub(value)
+            if scrubbed != value:
+                container[key] = scrubbed
+                changed = True
+
+    if type_name in ("user", "bot"):
+        clean(data, "text")
+        if isinstance(data.get("parse_data"), dict):
+            clean(data["parse_data"], "text")
+    elif type_name == "slot":
+        clean(data, "value")
+    return changed
+
+
+def scrub_idle_conversations(db_url: str, idle_minutes: int, now: Optional[float] = None,
+                             scrub=None) -> int:
+    """Scrub the personal data out of the stored messages of conversations silent for ``idle_minutes``
+    (see the module docstring); return how many conversations got new events scrubbed."""
+    from wegwijs import pii
+
+    if idle_minutes < 1:
+        raise ValueError("idle_minutes must be at least 1")
+    scrub = scrub or (lambda text: pii.scrub(text))
+    engine = make_engine(db_url)
+    try:
+        inspector = sa.inspect(engine)
+        if not inspector.has_table("events") or not inspector.has_table(ScrubbedConversation.__tablename__):
+            return 0
+        cutoff = (now if now is not None else time.time()) - idle_minutes * 60
+        done = ScrubbedConversation.__table__
+        with engine.begin() as conn:
+            idle = {row[0]: row[1] for row in conn.execute(
+                sa.select(EVENTS.c.sender_id, sa.func.max(EVENTS.c.id))
+                .group_by(EVENTS.c.sender_id).having(sa.func.max(EVENTS.c.timestamp) < cutoff))}
+            scrubbed_until = {row[0]: row[1] for row in conn.execute(sa.select(done.c.sender_id,
+                                                                               done.c.last_event_id))}
+            if inspector.has_table(Handover.__tablename__):
+                kept = {row[0] for row in conn.execute(
+                    sa.select(Handover.conversation_id).where(Handover.purged_at.is_(None)))}
+            else:
+                kept = set()
+        count = 0
+        for sender, last_id in sorted(idle.items()):
+            start = scrubbed_until.get(sender, 0)
+            if sender in kept or last_id <= start:
+                continue
+            with engine.begin() as conn:
+                rows = conn.execute(
+                    sa.select(EVENTS.c.id, EVENTS.c.type_name, EVENTS.c.data)
+                    .where(EVENTS.c.sender_id == sender, EVENTS.c.id > start, EVENTS.c.id <= last_id,
+                           EVENTS.c.type_name.in_(SCRUBBED_TYPES))).all()
+                for event_id, type_name, raw in rows:
+                    try:
+                        data = json.loads(raw or "{}")
+                    except ValueError:
+                        continue
+                    if isinstance(data, dict) and _scrub_event(type_name, data, scrub):
+                        conn.execute(sa.update(EVENTS).where(EVENTS.c.id == event_id)
+                                     .values(data=json.dumps(data)))
+                # the snapshot holds slot values and a form's trigger message: rebuilt from the events
+                if inspector.has_table(TrackerSnapshot.__tablename__):
+                    conn.execute(sa.delete(TrackerSnapshot.__table__)
+                                 .where(TrackerSnapshot.__table__.c.sender_id == sender))
+                stamp = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+                if sender in scrubbed_until:
+                    conn.execute(sa.update(done).where(done.c.sender_id == sender)
+                                 .values(last_event_id=last_id, scrubbed_at=stamp))
+                else:
+                    conn.execute(sa.insert(done).values(sender_id=sender, last_event_id=last_id,
+                                                        scrubbed_at=stamp))
+            count += 1
+        return count
     finally:
         engine.dispose()

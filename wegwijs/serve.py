@@ -234,12 +234,31 @@ def stop(processes: List[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+#: While `make run` runs, retention (and scrubbing idle conversations) runs this often, in seconds.
+RETENTION_EVERY = 600
+
+
+def run_retention(home: Path) -> None:
+    """``wegwijs retention`` in its own process (its output goes to var/log/retention.log)."""
+    log = home / "var" / "log" / "retention.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as out:
+        subprocess.Popen([sys.executable, "-m", "wegwijs.cli", "retention"], cwd=home, stdout=out,
+                         stderr=subprocess.STDOUT)
+
+
 def run_until_stopped(processes: List[subprocess.Popen], logs: str,
-                      cleanup: Optional[Callable[[], None]] = None) -> int:
-    """Wait until a process stops (1) or Ctrl-C (0); then stop them all (and run ``cleanup``)."""
+                      cleanup: Optional[Callable[[], None]] = None,
+                      every: Optional[Tuple[float, Callable[[], None]]] = None) -> int:
+    """Wait until a process stops (1) or Ctrl-C (0); then stop them all (and run ``cleanup``).
+    ``every``: (seconds, task) to run a task periodically meanwhile."""
+    next_run = time.monotonic() + every[0] if every else None
     try:
         while all(process.poll() is None for process in processes):
             time.sleep(1)
+            if every and next_run is not None and time.monotonic() >= next_run:
+                every[1]()
+                next_run = time.monotonic() + every[0]
         print(f"a process stopped; see {logs}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -288,7 +307,7 @@ Wegwijs is running.
   Try: curl -s localhost:{args.rasa_port}/webhooks/rest/webhook \\
          -d '{{"sender":"proef-gesprek-0001","message":"hoi","metadata":{{"school_id":"{school}"}}}}'
   Logs: var/log/. Stop with Ctrl-C.""", flush=True)
-    return run_until_stopped(processes, "var/log/")
+    return run_until_stopped(processes, "var/log/", every=(RETENTION_EVERY, lambda: run_retention(home)))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ class Settings:
     rate_per_ip: int = 120
     source_warn_months: int = 12
     source_max_months: int = 18
+    scrub_idle_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -100,6 +101,7 @@ class Settings:
             rate_per_ip=_whole(env, "WEGWIJS_RATE_IP_PER_MINUTE", 120, 0, 1_000_000),
             source_warn_months=_whole(env, "WEGWIJS_SOURCE_WARN_MONTHS", 12, 1, 120),
             source_max_months=_whole(env, "WEGWIJS_SOURCE_MAX_MONTHS", 18, 1, 120),
+            scrub_idle_minutes=_whole(env, "WEGWIJS_SCRUB_IDLE_MINUTES", 60, 1, 24 * 60),
         )
 
 

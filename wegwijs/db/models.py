@@ -168,6 +168,17 @@ class RetrainExport(Base):
     skipped = sa.Column(sa.Integer, nullable=False, default=0)
 
 
+class ScrubbedConversation(Base):
+    """A conversation whose stored messages (Rasa's ``events``) had their personal data replaced by
+    placeholders, up to ``last_event_id`` (``wegwijs.retention.scrub_idle_conversations``)."""
+
+    __tablename__ = "wegwijs_scrubbed_conversations"
+
+    sender_id = sa.Column(sa.String(255), primary_key=True)
+    last_event_id = sa.Column(sa.Integer, nullable=False)
+    scrubbed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
 class ReviewItem(Base):
     """A parent's message from a conversation, PII already scrubbed, waiting for a maintainer's verdict.
 

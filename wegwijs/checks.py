@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from wegwijs.content import ContentLibrary
+from wegwijs.content import READ_PATTERN, ContentLibrary
 
 MIN_TRAINING_EXAMPLES = 20
 MIN_HELDOUT_EXAMPLES = 15
@@ -360,7 +360,7 @@ def readings(library: ContentLibrary, today: Optional[dt.date] = None,
     today = today or dt.date.today()
     rows = []
     for key, source in _sourced(library):
-        if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", source.read or ""):
+        if not READ_PATTERN.match(source.read or ""):
             rows.append(Reading(key, source.name, source.url, source.read, None, "missing"))
             continue
         months = months_since(source.read, today)
@@ -375,7 +375,6 @@ def check_sources(library: ContentLibrary, today: Optional[dt.date] = None,
     """(problems, warnings) about where every answer's facts come from: the page itself (not a site's
     homepage), the passage on it that supports the answer, which fact of the fact base it is (or
     ``search``), and when it was read; a reading over ``warn_months`` old warns, over ``max_months`` fails."""
-    today = today or dt.date.today()
     problems: List[str] = []
     warnings: List[str] = []
     for where, source in _sourced(library):
@@ -386,16 +385,15 @@ def check_sources(library: ContentLibrary, today: Optional[dt.date] = None,
             problems.append(f"{where}: source needs the passage that supports the answer")
         if source.fact != "search" and not FACT_ID.match(source.fact or ""):
             problems.append(f"{where}: source.fact must name a fact-base section (A2.1) or be 'search'")
-        if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", source.read or ""):
-            problems.append(f"{where}: source.read must say when it was read (YYYY-MM or YYYY-MM-DD)")
-            continue
-        age = months_since(source.read, today)
-        if age < 0:
-            problems.append(f"{where}: source.read {source.read} is in the future")
-        elif age > max_months:
-            problems.append(f"{where}: source read {source.read}, over {max_months} months ago: read it again")
-        elif age > warn_months:
-            warnings.append(f"{where}: source read {source.read}, over {warn_months} months ago")
+    for row in readings(library, today, warn_months, max_months):
+        if row.state == "missing":
+            problems.append(f"{row.key}: source.read must say when it was read (YYYY-MM or YYYY-MM-DD)")
+        elif row.months is not None and row.months < 0:
+            problems.append(f"{row.key}: source.read {row.read} is in the future")
+        elif row.state == "over":
+            problems.append(f"{row.key}: source read {row.read}, over {max_months} months ago: read it again")
+        elif row.state == "warn":
+            warnings.append(f"{row.key}: source read {row.read}, over {warn_months} months ago")
     return problems, warnings
 
 

@@ -12,7 +12,7 @@ It only scores: it sets ``crisis = {"score": p, "kind": "safety_…"}`` on the m
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, FrozenSet, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -62,15 +62,19 @@ def build_models(texts: List[str], intents: List[str], c: float, seed: int) -> O
         kind.fit(kind_texts, kind_labels)
     else:
         kind = None
+    words = crisis_words(folded, is_crisis)
+    by_initial: Dict[str, List[str]] = {}
+    for word in sorted(words):
+        by_initial.setdefault(word[:1], []).append(word)
     return storage.fast_prediction({"crisis": crisis, "kind": kind, "kinds": kinds,
-                                    "crisis_words": crisis_words(folded, is_crisis)})
+                                    "crisis_words": words, "crisis_words_by_initial": by_initial})
 
 
 def _words(folded: str) -> List[str]:
     return [word for word in folded.split() if len(word) >= 3]
 
 
-def crisis_words(folded: List[str], is_crisis: List[int]) -> List[str]:
+def crisis_words(folded: List[str], is_crisis: List[int]) -> FrozenSet[str]:
     """Words more typical of the crisis examples than of the others (their share of crisis examples
     is larger): the evidence a message must show before its score counts (see :func:`score`)."""
     from collections import Counter
@@ -80,24 +84,26 @@ def crisis_words(folded: List[str], is_crisis: List[int]) -> List[str]:
         (in_crisis if flag else in_other).update(set(_words(text)))
     crises = max(1, sum(is_crisis))
     others = max(1, len(is_crisis) - sum(is_crisis))
-    return sorted(word for word, count in in_crisis.items() if count / crises > in_other[word] / others)
+    return frozenset(word for word, count in in_crisis.items() if count / crises > in_other[word] / others)
 
 
 def has_evidence(models: Dict[str, Any], folded: str) -> bool:
     """Whether the message has a word (or a word one typo away) typical of the crisis examples. A
     message without one (keyboard mash, "Sx bla") gets no score: the class-balanced model puts such
     messages near its prior, about as likely a crisis as not."""
+    from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
-    vocabulary = models.get("crisis_words")
-    if vocabulary is None:  # a model trained before crisis words were stored
+    known = models.get("crisis_words")
+    if known is None:  # a model trained before crisis words were stored
         return True
-    known = set(vocabulary)
+    by_initial = models["crisis_words_by_initial"]
     for word in _words(folded):
         if word in known:
             return True
-        if len(word) >= 5 and any(OSA.distance(word, other, score_cutoff=1) <= 1 for other in known
-                                  if other[:1] == word[:1] and abs(len(other) - len(word)) <= 1):
+        # one typo away, same first letter (the loop over the candidates runs in rapidfuzz's C code)
+        if len(word) >= 5 and process.extractOne(word, by_initial.get(word[:1], ()), scorer=OSA.distance,
+                                                 score_cutoff=1) is not None:
             return True
     return False
 

@@ -1,67 +1,65 @@
-"""Actions that answer a topic question from the content files, age-aware where the law differs."""
+"""Actions that answer a topic question from the content files: the answer first, in the parent's
+language, age-aware where the law differs, and follow-ups about the topic of the conversation."""
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import MORE_BUTTONS, TOPIC_SLOT, content, school_of
-from wegwijs import ages, questions
+from actions.common import TOPIC_SLOT, content, language_of, school_of
+from wegwijs import ages, followups, questions
 from wegwijs.content import Answer, Question
-from wegwijs.replies import contact_sentence, referral_line, source_line
+from wegwijs.language import OTHER
+from wegwijs.replies import for_language, other_language_reply
 from wegwijs.schools import School
 
 AGE_SLOT = "child_age_band"
 PENDING_SLOT = "pending_topic"
 QUESTION_SLOT = "last_question"
-OTHER_BUTTON = {"title": "Iets anders", "payload": "/deny"}
-TALK_BUTTON = {"title": "Met iemand praten", "payload": "/talk_to_human"}
-AGE_QUESTION = "Het antwoord hangt af van de leeftijd van je kind. Hoe oud is je kind?"
-AGE_BUTTONS = [
-    {"title": "Jonger dan 12", "payload": '/inform_age{"age_band": "age_under_12"}'},
-    {"title": "12 tot 16", "payload": '/inform_age{"age_band": "age_12_15"}'},
-    {"title": "16 of 17", "payload": '/inform_age{"age_band": "age_16_plus"}'},
-    {"title": "Zeg ik liever niet", "payload": "/deny"},
-]
 
 
-def compose(answer: Answer, part: str, school: Optional[School], band: Optional[str] = None) -> str:
+def compose(answer: Answer, part: str, school: Optional[School], band: Optional[str] = None,
+            language: str = "nl") -> str:
     """The full text of an answer: the content, the school's person, the referral and the source."""
     library = content()
+    say = for_language(language)
     age_key = band if band in ages.BANDS else None
-    body = library.render(answer.variant(part, school.type if school else None, age_key))
+    body = library.render(answer.variant(part, school.type if school else None, age_key, language), language)
     paragraphs = []
     if answer.needs_age and age_key:
-        paragraphs.append(f"Ik ga uit van een kind {ages.LABELS[age_key]}. "
-                          "Klopt dat niet? Typ dan de leeftijd.")
+        paragraphs.append(say.assumed_age(say.AGE_LABELS[age_key]))
     paragraphs.append(body)
     return with_closing(paragraphs, school, answer.roles, answer.intent if answer.refers_to_personal_help
-                        else None, source_line(answer.source))
+                        else None, answer.source, language)
 
 
 def with_closing(paragraphs: List[str], school: Optional[School], roles, referral_topic: Optional[str],
-                 source: str) -> str:
+                 source, language: str = "nl") -> str:
     """The paragraphs, then the school's person for ``roles``, the referral for ``referral_topic`` (when
     given) and the source."""
-    who = contact_sentence(school, roles)
+    say = for_language(language)
+    who = say.contact_sentence(school, roles)
     if who:
         paragraphs.append(who)
     if referral_topic:
-        paragraphs.append(referral_line(content().referrals, referral_topic))
-    paragraphs.append(source)
+        paragraphs.append(say.referral_line(content().referrals, referral_topic))
+    if source is not None:
+        paragraphs.append(say.source_line(source))
     return "\n\n".join(paragraphs)
 
 
-def compose_question(question: Question, topic: Answer, school: Optional[School]) -> str:
-    """The full text of a question-level answer: the answer, the school's person (the question's roles,
-    else the topic's), the referral and the source."""
+def compose_question(question: Question, topic: Answer, school: Optional[School], language: str = "nl") -> str:
+    """The full text of a question-level answer (Dutch only: in English it says so first)."""
     library = content()
-    return with_closing([library.render(question.variant(school.type if school else None))], school,
-                        question.roles or topic.roles,
-                        question.topic if question.refers_to_personal_help else None,
-                        source_line(question.source))
+    paragraphs = []
+    if language != "nl":
+        paragraphs.append("I have the answer to this question only in Dutch:")
+    paragraphs.append(library.render(question.variant(school.type if school else None)))
+    return with_closing(paragraphs, school, question.roles or topic.roles,
+                        question.topic if question.refers_to_personal_help else None, question.source, language)
 
 
 def question_payload(key: str) -> str:
@@ -71,9 +69,10 @@ def question_payload(key: str) -> str:
 
 
 def utter_question(dispatcher: CollectingDispatcher, question: Question, topic: Answer,
-                   school: Optional[School]) -> List[Dict[str, Any]]:
+                   school: Optional[School], language: str = "nl") -> List[Dict[str, Any]]:
     """Send a question-level answer, with "meer weten" (the topic's long answer) and "praten"."""
-    dispatcher.utter_message(text=compose_question(question, topic, school), buttons=MORE_BUTTONS)
+    dispatcher.utter_message(text=compose_question(question, topic, school, language),
+                             buttons=for_language(language).MORE_BUTTONS)
     return [SlotSet(TOPIC_SLOT, topic.intent), SlotSet(QUESTION_SLOT, question.key),
             SlotSet(PENDING_SLOT, None)]
 
@@ -81,30 +80,44 @@ def utter_question(dispatcher: CollectingDispatcher, question: Question, topic: 
 def utter_choice(dispatcher: CollectingDispatcher, topic: Answer, options: List[str]) -> List[Dict[str, Any]]:
     """ "Bedoel je…?" with the likely questions (the overview as "algemene uitleg") as buttons."""
     library = content()
+    say = for_language("nl")
     buttons = []
     for key in options:
         question = library.question(key)
-        title = question.title if question else f"Algemene uitleg: {topic.title}"
+        title = question.title if question else say.OVERVIEW_TITLE.format(title=topic.title)
         buttons.append({"title": title, "payload": question_payload(key)})
-    dispatcher.utter_message(text=questions.CHOOSE_TEXT, buttons=buttons + [OTHER_BUTTON, TALK_BUTTON])
+    dispatcher.utter_message(text=say.CHOOSE_TEXT, buttons=buttons + [say.OTHER_BUTTON, say.TALK_BUTTON])
     return [SlotSet(TOPIC_SLOT, topic.intent), SlotSet(PENDING_SLOT, None)]
 
 
-def buttons_for(answer: Answer) -> List[Dict[str, str]]:
+def buttons_for(answer: Answer, language: str = "nl") -> List[Dict[str, str]]:
     """Follow-up questions of the answer when it has them, else "meer weten" and "praten"."""
+    say = for_language(language)
     if answer.next:
-        return [{"title": title, "payload": f"/{intent}"} for title, intent in answer.next] + [TALK_BUTTON]
-    return MORE_BUTTONS
+        return [{"title": (content().get(intent).title_in(language) if language != "nl" and content().get(intent)
+                           else title), "payload": f"/{intent}"}
+                for title, intent in answer.next] + [say.TALK_BUTTON]
+    return say.MORE_BUTTONS
 
 
 def utter_answer(dispatcher: CollectingDispatcher, answer: Answer, school: Optional[School],
-                 band: Optional[str]) -> List[Dict[str, Any]]:
+                 band: Optional[str], language: str = "nl") -> List[Dict[str, Any]]:
     """Send the short answer with its buttons; remember the topic."""
-    text = compose(answer, "short", school, band)
+    text = compose(answer, "short", school, band, language)
     if not answer.next:
-        text += "\n\nWil je meer weten?"
-    dispatcher.utter_message(text=text, buttons=buttons_for(answer))
+        text += "\n\n" + for_language(language).MORE_QUESTION
+    dispatcher.utter_message(text=text, buttons=buttons_for(answer, language))
     return [SlotSet(TOPIC_SLOT, answer.intent), SlotSet(QUESTION_SLOT, None), SlotSet(PENDING_SLOT, None)]
+
+
+def utter_answer_first(dispatcher: CollectingDispatcher, answer: Answer, school: Optional[School],
+                       language: str = "nl") -> List[Dict[str, Any]]:
+    """An answer that partly depends on the child's age, before the age is known: what holds at any age
+    first (the default text), then what depends on the age, and the age question with its buttons."""
+    say = for_language(language)
+    events = utter_answer(dispatcher, answer, school, None, language)
+    dispatcher.utter_message(text=say.age_first(answer.age_part_in(language)), buttons=say.AGE_BUTTONS)
+    return events + [SlotSet(PENDING_SLOT, answer.intent)]
 
 
 def known_band(tracker: Tracker) -> Optional[str]:
@@ -113,10 +126,23 @@ def known_band(tracker: Tracker) -> Optional[str]:
     return value if value in ages.BANDS or value == ages.UNKNOWN else None
 
 
+def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer, school: Optional[School],
+                 language: str, events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The topic's short answer for the age we know (or stated now), answer-first when it is unknown."""
+    band = known_band(tracker)
+    stated = ages.parse_band(tracker.latest_message.get("text") or "")
+    if stated:
+        band = stated
+        events.append(SlotSet(AGE_SLOT, band))
+    if answer.needs_age and band is None:
+        return events + utter_answer_first(dispatcher, answer, school, language)
+    return events + utter_answer(dispatcher, answer, school, band, language)
+
+
 class ActionAnswerTopic(Action):
     """Answers the question of the last message: the question-level answer when the parent asked one
-    (wegwijs.questions), "Bedoel je…?" when unsure, else the topic's overview, short first. Asks the
-    child's age once where the overview depends on it."""
+    (wegwijs.questions), "Bedoel je…?" when unsure, else the topic's overview, short first. Where part
+    of the overview depends on the child's age, it answers first and asks the age for that part."""
 
     def name(self) -> Text:
         return "action_answer_topic"
@@ -124,27 +150,78 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
+        language = language_of(tracker)
+        if language == OTHER:
+            dispatcher.utter_message(text=other_language_reply(school))
+            return events
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         library = content()
         answer = library.get(intent)
+        kind = followups.in_context(tracker.latest_message, tracker.get_slot(TOPIC_SLOT))
+        if kind and intent != tracker.get_slot(TOPIC_SLOT):  # unsure, and the conversation decides
+            return answer_followup(dispatcher, tracker, kind, school, language, events)
         if answer is None:
             dispatcher.utter_message(response="utter_default")
             return events
-        decision = questions.decide(tracker.latest_message, intent,
-                                    lambda key: library.question(key) is not None)
-        if decision.kind == "question":
-            return events + utter_question(dispatcher, library.question(decision.key), answer, school)
-        if decision.kind == "choose":
-            return events + utter_choice(dispatcher, answer, decision.options)
-        band = known_band(tracker)
-        stated = ages.parse_band(tracker.latest_message.get("text") or "")
-        if stated:
-            band = stated
-            events.append(SlotSet(AGE_SLOT, band))
-        if answer.needs_age and band is None:
-            dispatcher.utter_message(text=AGE_QUESTION, buttons=AGE_BUTTONS)
-            return events + [SlotSet(PENDING_SLOT, intent)]
-        return events + utter_answer(dispatcher, answer, school, band)
+        if language == "nl":  # question-level answers are written in Dutch
+            decision = questions.decide(tracker.latest_message, intent,
+                                        lambda key: library.question(key) is not None)
+            if decision.kind == "question":
+                return events + utter_question(dispatcher, library.question(decision.key), answer, school)
+            if decision.kind == "choose":
+                return events + utter_choice(dispatcher, answer, decision.options)
+        return answer_topic(dispatcher, tracker, answer, school, language, events)
+
+
+def answer_followup(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, school: Optional[School],
+                    language: str, events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """A follow-up of ``kind`` about the topic of the conversation: the answer the content names for it
+    (wegwijs.followups), else an honest "no separate answer" with the school's person, the referral and
+    "met iemand praten"."""
+    say = for_language(language)
+    library = content()
+    topic = library.get(tracker.get_slot(TOPIC_SLOT))
+    if topic is None:
+        dispatcher.utter_message(text=say.WHICH_TOPIC)
+        return events
+    stated = ages.parse_band(tracker.latest_message.get("text") or "")
+    if stated and topic.needs_age:  # "en als mijn kind al 16 is?"
+        events.append(SlotSet(AGE_SLOT, stated))
+        return events + utter_answer(dispatcher, topic, school, stated, language)
+    target = followups.resolve(library, topic.intent, kind)
+    if target.kind == "question":
+        return events + utter_question(dispatcher, library.question(target.key), topic, school, language)
+    if target.kind == "topic":
+        return answer_topic(dispatcher, tracker, library.get(target.key), school, language, events)
+    if target.kind == "more":
+        dispatcher.utter_message(text=compose(topic, "more", school, known_band(tracker), language),
+                                 buttons=[say.TALK_BUTTON])
+        return events
+    paragraphs = [say.followup_unknown(topic.title_in(language))]
+    text = with_closing(paragraphs, school, topic.roles or ("contact_person",),
+                        topic.intent if topic.refers_to_personal_help else None, None, language)
+    dispatcher.utter_message(text=text, buttons=[say.TALK_BUTTON])
+    return events
+
+
+class ActionAnswerFollowup(Action):
+    """A follow-up about the topic of the conversation ("en als ik het er niet mee eens ben?")."""
+
+    def name(self) -> Text:
+        return "action_answer_followup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        school, events = school_of(tracker)
+        language = language_of(tracker)
+        if language == OTHER:
+            dispatcher.utter_message(text=other_language_reply(school))
+            return events
+        kind = followups.kind_of((tracker.latest_message.get("intent") or {}).get("name"))
+        if kind is None:
+            dispatcher.utter_message(text=for_language(language).WHICH_TOPIC)
+            return events
+        return answer_followup(dispatcher, tracker, kind, school, language, events)
 
 
 class ActionSetAge(Action):
@@ -156,18 +233,15 @@ class ActionSetAge(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
+        language = language_of(tracker)
+        say = for_language(language)
         text = tracker.latest_message.get("text") or ""
         band = next((e.get("value") for e in tracker.latest_message.get("entities") or []
                      if e.get("entity") == "age_band" and e.get("value") in ages.BANDS), None)
         band = band or ages.parse_band(text, bare_number=True)
         if band is None:
-            if ages.is_adult(text, bare_number=True):
-                dispatcher.utter_message(
-                    text="Is je kind 18 of ouder? Dan is het volwassen en gelden andere regels. "
-                         "Vraag het na bij Het Juridisch Loket of een advocaat.")
-            else:
-                dispatcher.utter_message(
-                    text="Ik begrijp de leeftijd niet goed. Typ alleen het getal, bijvoorbeeld: 13.")
+            dispatcher.utter_message(text=say.ADULT if ages.is_adult(text, bare_number=True)
+                                     else say.AGE_NOT_UNDERSTOOD)
             return events
         events.append(SlotSet(AGE_SLOT, band))
         library = content()
@@ -175,13 +249,13 @@ class ActionSetAge(Action):
         last = library.get(tracker.get_slot(TOPIC_SLOT))
         answer = waiting or (last if last and last.needs_age else None)
         if answer is None:
-            dispatcher.utter_message(text=f"Dank je. Ik onthoud dat je kind {ages.LABELS[band]} is.")
+            dispatcher.utter_message(text=say.age_remembered(say.AGE_LABELS[band]))
             return events
-        return events + utter_answer(dispatcher, answer, school, band)
+        return events + utter_answer(dispatcher, answer, school, band, language)
 
 
 class ActionHandleDeny(Action):
-    """"Nee": after the age question, answer without the age (and do not ask again); else move on."""
+    """"Nee": after the age question, keep the answer without the age (and do not ask again); else move on."""
 
     def name(self) -> Text:
         return "action_handle_deny"
@@ -189,12 +263,10 @@ class ActionHandleDeny(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
-        waiting = content().get(tracker.get_slot(PENDING_SLOT))
-        if waiting is None:
-            dispatcher.utter_message(response="utter_anything_else")
-            return events
-        events.append(SlotSet(AGE_SLOT, ages.UNKNOWN))
-        return events + utter_answer(dispatcher, waiting, school, None)
+        if tracker.get_slot(PENDING_SLOT):
+            events += [SlotSet(AGE_SLOT, ages.UNKNOWN), SlotSet(PENDING_SLOT, None)]
+        dispatcher.utter_message(response="utter_anything_else")
+        return events
 
 
 class ActionAnswerMore(Action):
@@ -206,11 +278,12 @@ class ActionAnswerMore(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
+        language = language_of(tracker)
+        say = for_language(language)
         answer = content().get(tracker.get_slot(TOPIC_SLOT))
         if answer is None:
-            dispatcher.utter_message(
-                text="Waar wil je meer over weten? Stel je vraag gerust in je eigen woorden.")
+            dispatcher.utter_message(text=say.MORE_WHICH)
             return events
-        dispatcher.utter_message(text=compose(answer, "more", school, known_band(tracker)),
-                                 buttons=[TALK_BUTTON])
+        dispatcher.utter_message(text=compose(answer, "more", school, known_band(tracker), language),
+                                 buttons=[say.TALK_BUTTON])
         return events

@@ -12,15 +12,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from wegwijs.content import ContentLibrary
+from wegwijs.language import ANSWERED, DUTCH, OTHER
 from wegwijs.schools import School, SchoolRegistry
 from wegwijs.settings import Settings
 
 SCHOOL_SLOT = "school_id"
 TOPIC_SLOT = "last_topic"
-MORE_BUTTONS = [
-    {"title": "Meer weten", "payload": "/more_info"},
-    {"title": "Met iemand praten", "payload": "/talk_to_human"},
-]
+LANGUAGE_SLOT = "language"
 
 
 @lru_cache(maxsize=1)
@@ -65,3 +63,13 @@ def school_of(tracker: Tracker) -> Tuple[Optional[School], List[Dict[str, Any]]]
     if school_id and school_id != remembered:
         events.append(SlotSet(SCHOOL_SLOT, school_id))
     return schools().get(school_id), events
+
+
+def language_of(tracker: Tracker) -> str:
+    """The language to answer in: ``nl``, ``en`` or ``other`` (the ``language`` slot, which follows the
+    ``language`` entity of the parent's last clear message; Dutch when nothing is known)."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == LANGUAGE_SLOT and entity.get("value") in ANSWERED + (OTHER,):
+            return entity["value"]
+    value = tracker.get_slot(LANGUAGE_SLOT)
+    return value if value in ANSWERED + (OTHER,) else DUTCH

@@ -34,6 +34,9 @@ _STRONG = [
     re.compile(r"\b(is|wordt|werd|ben)\s+(" + _ADVERB + r"\s+)?" + _NUMBER
                + r"\b(?!\s*(dag|dagen|week|weken|maand|maanden|uur|keer|minuten|kinderen|broers|zussen))"),
     re.compile(r"\b" + _NUMBER + r"\s*(jaar|jr)\s+oud\b"),
+    # a subordinate clause puts the verb last: "als hij al 16 is", "wat als ze 13 jaar wordt"
+    re.compile(r"\b(als|wanneer|zodra|dat|omdat)\s+(hij|ze|zij|mijn\s+\w+|het|die)\s+(" + _ADVERB + r"\s+)?"
+               + _NUMBER + r"\s+(jaar\s+)?(is|wordt|was)\b"),
     re.compile(r"\b" + _NUMBER + r"[- ]?jarige?\b"),
 ]
 #: Right after we asked the age, a reply that starts with a number ("13", "12 tot 16", "14 jaar").

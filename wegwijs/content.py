@@ -49,6 +49,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """A topic's answer in another language (``data/<group>/english.yml``): the same facts and source as
+    the Dutch answer, with the same variant keys."""
+
+    title: str
+    short: Dict[str, str]
+    more: Dict[str, str]
+    age_part: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
     """One topic's answer, as written in an answers file."""
 
@@ -63,15 +74,33 @@ class Answer:
     needs_age: bool = False
     next: Tuple[Tuple[str, str], ...] = ()  # (button title, intent) for the follow-up questions
     path: Path = field(default=Path("."), compare=False)
+    #: The part of the answer that depends on the child's age, for "Een deel hangt af van …" (needs_age).
+    age_part: str = ""
+    translations: Dict[str, Translation] = field(default_factory=dict, compare=False)
 
     def variant(self, part: str, school_type: Optional[str] = None,
-                age_band: Optional[str] = None) -> str:
-        """The raw text of ``part`` ("short" or "more"): age band first, then school type, then default."""
-        texts = self.short if part == "short" else self.more
+                age_band: Optional[str] = None, language: str = "nl") -> str:
+        """The raw text of ``part`` ("short" or "more"): age band first, then school type, then default;
+        in ``language`` when there is a translation, else in Dutch."""
+        translation = self.translations.get(language)
+        if translation is not None:
+            texts = translation.short if part == "short" else translation.more
+        else:
+            texts = self.short if part == "short" else self.more
         for key in (age_band, school_type):
             if key and key in texts:
                 return texts[key]
         return texts["default"]
+
+    def age_part_in(self, language: str) -> str:
+        """What depends on the child's age, in ``language`` when translated, else in Dutch."""
+        translation = self.translations.get(language)
+        return translation.age_part if translation and translation.age_part else self.age_part
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` when translated, else the Dutch title."""
+        translation = self.translations.get(language)
+        return translation.title if translation else self.title
 
     @property
     def refers_to_personal_help(self) -> bool:
@@ -212,6 +241,7 @@ def _parse_answer(path: Path, group: str, intent: str, raw: object) -> Answer:
         needs_age=bool(raw.get("needs_age", False)),
         next=tuple(next_steps),
         path=path,
+        age_part=" ".join(str(raw.get("age_part") or "").split()),
     )
 
 
@@ -255,13 +285,104 @@ def _parse_question(path: Path, group: str, key: str, raw: object) -> Question:
     )
 
 
+ENGLISH = "en"
+FOLLOWUP_KINDS = ("objection", "consent", "costs", "deadline", "exception", "who_helps", "who_decides")
+MORE = "more"
+_EN_MONTHS = dict(zip(("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+                       "september", "oktober", "november", "december"),
+                      ("January", "February", "March", "April", "May", "June", "July", "August",
+                       "September", "October", "November", "December")))
+_EN_WORDS = {"weken": "weeks", "week": "week", "jaar": "years", "maanden": "months", "maand": "month",
+             "werkdagen": "working days", "schooldagen": "school days", "dagen": "days", "dag": "day",
+             "tot": "to", "uur": "hours", "jaar_1": "year", "keer": "times", "per": "a"}
+_EN_PHRASES = ((re.compile(r"^een half jaar$"), "half a year"),
+               (re.compile(r"\b1 keer per (\d+) weken\b"), r"once every \1 weken"),
+               (re.compile(r"\b1 keer per (\w+)\b"), r"once a \1"),
+               (re.compile(r"\b(\d+) keer per jaar\b"), r"\1 times a year"),
+               (re.compile(r"\b1 (jaar|week|maand|dag)\b"), r"1 \1_1"))
+
+
+def english_term(text: str) -> str:
+    """A term of ``terms.yml`` in English: "6 weken" -> "6 weeks", "1 augustus 2017" -> "1 August 2017",
+    "1 keer per week" -> "once a week", "1 week (5 schooldagen)" -> "1 week (5 school days)". Raises
+    ``ContentError`` for a word it does not know, so a new term cannot reach an English answer in Dutch."""
+    for pattern, replacement in _EN_PHRASES:
+        text = pattern.sub(replacement, text)
+    out = []
+    for token in re.findall(r"[()]|[^\s()]+", text):
+        word = token.replace("_1", "")
+        if token.isdigit() or token in ("(", ")") or token in ("half", "a", "once", "every", "times", "year"):
+            out.append(token)
+        elif token in _EN_MONTHS:
+            out.append(_EN_MONTHS[token])
+        elif token == "jaar_1" or (token.endswith("_1") and word in ("week", "maand", "dag")):
+            out.append({"jaar": "year", "week": "week", "maand": "month", "dag": "day"}[word])
+        elif token in _EN_WORDS and not token.endswith("_1"):
+            out.append(_EN_WORDS[token])
+        else:
+            raise ContentError(f"terms: no English for {token!r} in {text!r} (wegwijs.content.english_term)")
+    return " ".join(out).replace("( ", "(").replace(" )", ")")
+
+
+def _attach_translations(path: Path, language: str, answers: Dict[str, "Answer"]) -> None:
+    """Read one ``english.yml``: every entry translates an existing topic, with the same variant keys
+    and the same ``{term:…}`` placeholders per text as the Dutch answer."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = raw.get("answers_" + language)
+    if not isinstance(entries, dict) or not entries:
+        raise ContentError(f"{path}: needs an 'answers_{language}' mapping")
+    for intent, entry in entries.items():
+        answer = answers.get(intent)
+        if answer is None:
+            raise ContentError(f"{path}: {intent}: no Dutch answer to translate")
+        if not isinstance(entry, dict) or not entry.get("title"):
+            raise ContentError(f"{path}: {intent}: needs a title, short and more")
+        texts = {}
+        for part, dutch in (("short", answer.short), ("more", answer.more)):
+            texts[part] = _require_text(path, intent, part, entry.get(part))
+            if set(texts[part]) != set(dutch):
+                raise ContentError(f"{path}: {intent}.{part}: variants {sorted(texts[part])} differ from the "
+                                   f"Dutch {sorted(dutch)}")
+            for key, text in texts[part].items():
+                if sorted(TERM_PATTERN.findall(text)) != sorted(TERM_PATTERN.findall(dutch[key])):
+                    raise ContentError(f"{path}: {intent}.{part}.{key}: the terms differ from the Dutch text")
+        age_part = " ".join(str(entry.get("age_part") or "").split())
+        if answer.needs_age and not age_part:
+            raise ContentError(f"{path}: {intent}: needs an age_part, as the Dutch answer has")
+        answer.translations[language] = Translation(str(entry["title"]).strip(), texts["short"], texts["more"],
+                                                    age_part)
+
+
+def _read_followups(path: Path, answers: Dict[str, "Answer"], questions: Dict[str, "Question"],
+                    into: Dict[str, Dict[str, str]]) -> None:
+    """Read one ``followups.yml``; every target must exist (a question, a topic, or ``more``)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = raw.get("followups")
+    if not isinstance(entries, dict):
+        raise ContentError(f"{path}: needs a 'followups' mapping")
+    for topic, kinds in entries.items():
+        if topic not in answers:
+            raise ContentError(f"{path}: {topic}: no such topic")
+        for kind, target in (kinds or {}).items():
+            if kind not in FOLLOWUP_KINDS:
+                raise ContentError(f"{path}: {topic}.{kind}: unknown kind; use {FOLLOWUP_KINDS}")
+            if target is None:
+                continue
+            target = str(target)
+            if target != MORE and target not in answers and target not in questions:
+                raise ContentError(f"{path}: {topic}.{kind}: no answer {target!r}")
+            into.setdefault(topic, {})[kind] = target
+
+
 class ContentLibrary:
     """All answers of a data directory, with the terms they use."""
 
     def __init__(self, answers: Dict[str, Answer], terms: Dict[str, str],
                  questions: Optional[Dict[str, Question]] = None,
-                 referrals: Optional[Referrals] = None) -> None:
+                 referrals: Optional[Referrals] = None,
+                 followups: Optional[Dict[str, Dict[str, str]]] = None) -> None:
         self._answers = answers
+        self._followups = followups or {}
         self.terms = terms
         self._questions = questions or {}
         self.referrals = referrals or load_referrals()
@@ -294,14 +415,27 @@ class ContentLibrary:
             for key in TERM_PATTERN.findall(text):
                 if key not in terms:
                     raise ContentError(f"{path}: {name}: unknown term {key!r}")
+        for path in sorted(Path(data_dir).glob("*/english.yml")):
+            _attach_translations(path, ENGLISH, answers)
+        followups: Dict[str, Dict[str, str]] = {}
+        for path in sorted(Path(data_dir).glob("*/followups.yml")):
+            _read_followups(path, answers, questions, followups)
         for answer in answers.values():
+            if answer.needs_age and not answer.age_part:
+                raise ContentError(f"{answer.path}: {answer.intent}: needs_age needs an age_part (what depends "
+                                   "on the age, said before the age question)")
             for _, target in answer.next:
                 if target not in answers:
                     raise ContentError(f"{answer.path}: {answer.intent}.next: no answer for {target!r}")
         for question in questions.values():
             if question.topic not in answers:
                 raise ContentError(f"{question.path}: {question.key}: no topic answer {question.topic!r}")
-        return cls(answers, terms, questions)
+        return cls(answers, terms, questions, followups=followups)
+
+    def followup(self, topic: Optional[str], kind: str) -> Optional[str]:
+        """What answers a follow-up of ``kind`` after ``topic`` (``data/*/followups.yml``): a question key,
+        a topic intent or ``more``; None when our content has no answer for it."""
+        return self._followups.get(topic or "", {}).get(kind)
 
     def get(self, intent: Optional[str]) -> Optional[Answer]:
         """The answer for ``intent``, or None."""
@@ -324,6 +458,8 @@ class ContentLibrary:
         return [self._questions[key] for key in sorted(self._questions)
                 if topic is None or self._questions[key].topic == topic]
 
-    def render(self, text: str) -> str:
-        """Replace every ``{term:KEY}`` with the term's text."""
+    def render(self, text: str, language: str = "nl") -> str:
+        """Replace every ``{term:KEY}`` with the term's text (in English for ``language`` ``en``)."""
+        if language == ENGLISH:
+            return TERM_PATTERN.sub(lambda match: english_term(self.terms[match.group(1)]), text)
         return TERM_PATTERN.sub(lambda match: self.terms[match.group(1)], text)

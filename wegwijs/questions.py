@@ -1,4 +1,4 @@
-"""Which answer a topic message gets: a question-level answer, the topic's overview, or "Bedoel je…?".
+"""Which answer a topic message gets: a question-level answer, the topic's overview, or "Bedoel je…?" (wegwijs.replies.CHOOSE_TEXT).
 
 The NLU's :class:`wegwijs.nlp.question_selector.QuestionSelector` ranks the questions of the topic
 (``response_selector`` in the parse data, Rasa's own format). This module turns that ranking into a
@@ -28,8 +28,6 @@ ANSWER_CONFIDENCE = 0.6
 ANSWER_MARGIN = 0.3
 #: How many questions "Bedoel je…?" offers.
 CHOICES = 3
-#: The "Bedoel je…?" message; `wegwijs retrain export` recognises it to record which topic the parent chose.
-CHOOSE_TEXT = "Ik weet niet zeker wat je bedoelt. Bedoel je een van deze vragen?"
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,83 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, List, Optional
 
+from types import ModuleType
+
+from wegwijs import ages
 from wegwijs.content import Referrals, Source
 from wegwijs.schools import ROLE_LABELS, WEEKDAYS, Contact, School
 from wegwijs.settings import Settings
+
+LANGUAGE = "nl"
+MORE_QUESTION = "Wil je meer weten?"
+MORE_BUTTONS = [{"title": "Meer weten", "payload": "/more_info"},
+                {"title": "Met iemand praten", "payload": "/talk_to_human"}]
+TALK_BUTTON = {"title": "Met iemand praten", "payload": "/talk_to_human"}
+OTHER_BUTTON = {"title": "Iets anders", "payload": "/deny"}
+AGE_BUTTONS = [
+    {"title": "Jonger dan 12", "payload": '/inform_age{"age_band": "age_under_12"}'},
+    {"title": "12 tot 16", "payload": '/inform_age{"age_band": "age_12_15"}'},
+    {"title": "16 of 17", "payload": '/inform_age{"age_band": "age_16_plus"}'},
+    {"title": "Zeg ik liever niet", "payload": "/deny"},
+]
+#: "Bedoel je…?"; `wegwijs retrain export` recognises it (in each language) to record the parent's choice.
+CHOOSE_TEXT = "Ik weet niet zeker wat je bedoelt. Bedoel je een van deze vragen?"
+CHOOSE_TOPIC_TEXT = "Ik weet niet zeker wat je bedoelt. Bedoel je een van deze onderwerpen?"
+REPHRASE = ("Sorry, dat begrijp ik niet goed. Kun je het anders zeggen? Bijvoorbeeld: "
+            "'Wie is de intern begeleider?' of 'Mijn kind zit al weken thuis.'")
+STILL_NOT_UNDERSTOOD = "Ik begrijp je vraag nog steeds niet. Een mens van school kan je beter helpen."
+WHICH_TOPIC = "Waar gaat je vraag over? Stel hem in je eigen woorden, bijvoorbeeld: 'Mag ik bezwaar maken tegen het OPP?'"
+MORE_WHICH = "Waar wil je meer over weten? Stel je vraag gerust in je eigen woorden."
+OVERVIEW_TITLE = "Algemene uitleg: {title}"
+AGE_LABELS = ages.LABELS
+AGE_NOT_UNDERSTOOD = "Ik begrijp de leeftijd niet goed. Typ alleen het getal, bijvoorbeeld: 13."
+ADULT = ("Is je kind 18 of ouder? Dan is het volwassen en gelden andere regels. "
+         "Vraag het na bij Het Juridisch Loket of een advocaat.")
+
+
+def age_first(age_part: str) -> str:
+    """The sentence after an answer that holds at any age: what depends on the age, and the question."""
+    return f"Een deel hangt af van de leeftijd van je kind: {age_part}. Hoe oud is je kind?"
+
+
+def assumed_age(label: str) -> str:
+    """The line before an age-specific answer."""
+    return f"Ik ga uit van een kind {label}. Klopt dat niet? Typ dan de leeftijd."
+
+
+def age_remembered(label: str) -> str:
+    """Thanks for the age when no answer waits for it."""
+    return f"Dank je. Ik onthoud dat je kind {label} is."
+
+
+def followup_unknown(title: str) -> str:
+    """A follow-up our content has no answer to: say so, then who can help."""
+    return f"Op die vraag over '{title}' heb ik geen apart antwoord. Een mens kan je daar meer over vertellen."
+
+
+def other_language_reply(school: Optional[School]) -> str:
+    """For a message in a language Wegwijs does not answer in: in simple Dutch and in English, that it
+    answers in those two, who to contact at school, Ouders & Onderwijs, and 112."""
+    from wegwijs import replies_en
+
+    if school is None:
+        contact = ("Vraag het aan de school van je kind. / Ask your child's school.")
+    else:
+        person = school.contacts["contact_person"]
+        reach = " / ".join(part for part in (person.phone, person.email) if part)
+        contact = f"{school.name}: {person.name}" + (f", {reach}" if reach else "")
+    return replies_en.OTHER_LANGUAGE.format(contact=contact)
+
+
+def for_language(language: str) -> ModuleType:
+    """The replies module for a conversation's language: this one, or :mod:`wegwijs.replies_en`."""
+    if language == "en":
+        from wegwijs import replies_en
+
+        return replies_en
+    import sys
+
+    return sys.modules[__name__]
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
@@ -154,3 +228,40 @@ def contact_person_reply(school: Optional[School]) -> str:
     when = f" Bereikbaar {hours}." if hours else ""
     return (f"Wil je met iemand praten? Op {school.name} kun je terecht bij {person.name}, "
             f"{ROLE_LABELS['contact_person']}.{when} {describe_reach(person)}").strip()
+
+
+PRIVACY_KINDS = ("who_reads", "retention", "delete", "anonymous", "general")
+
+
+def privacy_answer(kind: str, settings: Settings) -> str:
+    """A question about this chat itself, answered as the privacy page says (widget/privacy.html), with
+    the periods this installation uses."""
+    texts = {
+        "who_reads": (
+            "Een medewerker van school leest je gesprek alleen als jij daar in de chat toestemming voor "
+            "geeft. Zonder toestemming delen we niets met school. Beheerders van Wegwijs gebruiken "
+            "gesprekken alleen om de assistent te verbeteren, en pas nadat namen, adressen en nummers "
+            "eruit zijn gehaald. Elke keer dat een medewerker een doorgestuurd gesprek leest, wordt dat "
+            "vastgelegd."),
+        "retention": (
+            f"Een gesprek wordt automatisch verwijderd als er {settings.retention_days} dagen niets meer in "
+            "is gezegd. Is het gesprek een tijd stil? Dan halen we al eerder persoonlijke gegevens uit de "
+            "opgeslagen berichten, zoals namen en telefoonnummers. Heb je je vraag naar school gestuurd? "
+            f"Dan verwijderen we de inhoud {settings.handover_retention_days} dagen nadat je vraag is "
+            "afgerond."),
+        "delete": (
+            "Ja. Druk in de chat op 'Gesprek verwijderen'. Dan verwijderen we het hele gesprek meteen, ook "
+            "een vraag die je aan school hebt doorgestuurd. Heeft een medewerker je vraag al gelezen? Dan "
+            "weet die medewerker het nog wel. Bel of mail school als je ook dat wilt bespreken."),
+        "anonymous": (
+            "Je hoeft je naam niet te geven. We vragen niet om je naam of adres. Schrijf liever geen namen, "
+            "adressen of telefoonnummers in de chat. We bewaren wel de berichten en de naam van de school. "
+            "Je browser onthoudt een code voor het gesprek, zodat je verder kunt na het herladen van de "
+            "pagina. Wil je dat school je terugbelt? Dan vraag ik eerst om toestemming."),
+        "general": (
+            "We bewaren de berichten van dit gesprek en de naam van de school, niet je naam of adres. "
+            f"Na {settings.retention_days} dagen zonder nieuwe berichten wordt het gesprek verwijderd. "
+            "Een medewerker van school leest het alleen als jij toestemming geeft. Je kunt het gesprek "
+            "altijd zelf verwijderen met de knop 'Gesprek verwijderen'."),
+    }
+    return f"{texts[kind]}\n\nMeer hierover: {settings.privacy_url}"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from wegwijs import pii
 from wegwijs.checks import fold
-from wegwijs.questions import CHOOSE_TEXT
+from wegwijs import replies, replies_en
 from wegwijs.db.models import RetrainExport, ReviewItem
 from wegwijs.transcripts import EVENTS
 
@@ -32,6 +32,9 @@ FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback", "utter_default
                     "action_two_stage_fallback")
 FALLBACK_INTENT = "nlu_fallback"
 TYPES = ("user", "bot", "action", "active_loop", "pause", "resume", "session_started", "restart")
+#: How "Bedoel je…?" starts (a question within a topic, or a topic), in each language.
+CHOOSE_TEXTS = tuple({module.CHOOSE_TEXT for module in (replies, replies_en)}
+                     | {module.CHOOSE_TOPIC_TEXT for module in (replies, replies_en)})
 #: Buttons of "Bedoel je…?" that choose no topic.
 NOT_A_CHOICE = ("deny", "talk_to_human", FALLBACK_INTENT)
 CHUNK = 2000
@@ -164,7 +167,7 @@ def export(session: Session, scrub: Callable[[str], List[pii.Span]] = pii.find,
                 state.waiting = None
             continue
         if type_name == "bot":
-            if str(payload.get("text") or "").startswith(CHOOSE_TEXT):
+            if str(payload.get("text") or "").startswith(CHOOSE_TEXTS):
                 state.offered = state.last
             continue
         if type_name != "user":

@@ -17,17 +17,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import AGE_SLOT
-from actions.common import TOPIC_SLOT, content, school_of, settings
+from actions.common import TOPIC_SLOT, content, language_of, school_of, settings
 from wegwijs import ages
 from wegwijs import transcripts
 from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import Handover
-from wegwijs.handovers import dialogue, service
+from wegwijs.handovers import dialogue, dialogue_en, service
 from wegwijs.handovers.contact import normalize_email, normalize_phone, parse_method
 from wegwijs.handovers.hours import expectation
 from wegwijs.handovers.notify import send_notification
 from wegwijs.handovers.routing import Route, route, urgency_of
-from wegwijs.replies import describe_reach
+from wegwijs.replies import for_language as replies_for
 from wegwijs.safety import INTENT_PREFIX
 from wegwijs.schools import School
 
@@ -40,16 +40,13 @@ QUESTION, CLASS, METHOD, DETAIL, CONSENT = (
 TOPIC = "handover_topic"
 HANDOVER_ID = "handover_id"
 FORM_SLOTS = (QUESTION, CLASS, METHOD, DETAIL, CONSENT, TOPIC)
-METHOD_BUTTONS = [
-    {"title": "Hier in de chat", "payload": "chat"},
-    {"title": "Bel mij", "payload": "telefoon"},
-    {"title": "Mail mij", "payload": "e-mail"},
-]
-CLASS_BUTTONS = [{"title": "Zeg ik liever niet", "payload": "zeg ik liever niet"}]
-CONSENT_BUTTONS = [
-    {"title": "Ja, stuur door", "payload": "/affirm"},
-    {"title": "Nee, niet doorsturen", "payload": "/deny"},
-]
+#: The consent questions of every language: the stored consent text is the bot message that ends so.
+CONSENT_QUESTIONS = (dialogue.CONSENT_QUESTION, dialogue_en.CONSENT_QUESTION)
+
+
+def texts(tracker: Tracker):
+    """The handover texts in the conversation's language (English, else Dutch)."""
+    return dialogue_en.for_language(language_of(tracker))
 
 
 def _intent(tracker: Tracker) -> Optional[str]:
@@ -124,11 +121,12 @@ def route_for(tracker: Tracker, school: School, urgency: str) -> Route:
                  answer.title if answer else None)
 
 
-def when_text(route_: Route, school: School) -> str:
+def when_text(route_: Route, school: School, language: str = "nl") -> str:
     """When the parent can expect an answer (their hours, else the contact person's)."""
     if route_.contact.hours:
-        return expectation(route_.contact.hours, route_.contact.name)
-    return expectation(school.contacts["contact_person"].hours, school.name, absent="is nu gesloten")
+        return expectation(route_.contact.hours, route_.contact.name, language=language)
+    return expectation(school.contacts["contact_person"].hours, school.name, absent="is nu gesloten",
+                       language=language)
 
 
 async def open_handover(conversation_id: str) -> Optional[Handover]:
@@ -178,7 +176,7 @@ class ValidateHandoverForm(FormValidationAction):
         if text.startswith("/"):  # a button of an earlier answer: ask again
             return {QUESTION: None}
         if len(text) < dialogue.MIN_QUESTION_CHARS and not crisis:
-            dispatcher.utter_message(text=dialogue.QUESTION_TOO_SHORT)
+            dispatcher.utter_message(text=texts(tracker).QUESTION_TOO_SHORT)
             return {QUESTION: None}
         result: Dict[Text, Any] = {QUESTION: text[:service.MAX_QUESTION_CHARS]}
         intent = _intent(tracker)
@@ -198,7 +196,7 @@ class ValidateHandoverForm(FormValidationAction):
         if safety_first(dispatcher, tracker, is_answer=parsed is not None):
             return {CLASS: None}
         if parsed is None:
-            dispatcher.utter_message(text=dialogue.CLASS_NOT_UNDERSTOOD, buttons=CLASS_BUTTONS)
+            dispatcher.utter_message(text=texts(tracker).CLASS_NOT_UNDERSTOOD, buttons=texts(tracker).CLASS_BUTTONS)
             return {CLASS: None}
         school, _ = school_of(tracker)
         result: Dict[Text, Any] = {CLASS: parsed}
@@ -221,7 +219,7 @@ class ValidateHandoverForm(FormValidationAction):
         if safety_first(dispatcher, tracker, is_answer=method is not None):
             return {METHOD: None}
         if method is None:
-            dispatcher.utter_message(text=dialogue.METHOD_NOT_UNDERSTOOD, buttons=METHOD_BUTTONS)
+            dispatcher.utter_message(text=texts(tracker).METHOD_NOT_UNDERSTOOD, buttons=texts(tracker).METHOD_BUTTONS)
             return {METHOD: None}
         result: Dict[Text, Any] = {METHOD: method}
         # "bel me op 06-12345678": the number comes with the choice
@@ -244,11 +242,11 @@ class ValidateHandoverForm(FormValidationAction):
         if tracker.get_slot(METHOD) == "email":
             email = normalize_email(text)
             if email is None:
-                dispatcher.utter_message(text=dialogue.EMAIL_INVALID)
+                dispatcher.utter_message(text=texts(tracker).EMAIL_INVALID)
             return {DETAIL: email}
         phone = normalize_phone(text)
         if phone is None:
-            dispatcher.utter_message(text=dialogue.PHONE_INVALID)
+            dispatcher.utter_message(text=texts(tracker).PHONE_INVALID)
         return {DETAIL: phone}
 
     async def validate_handover_consent(self, value: Any, dispatcher: CollectingDispatcher,
@@ -257,7 +255,7 @@ class ValidateHandoverForm(FormValidationAction):
         if safety_first(dispatcher, tracker, is_answer=answer is not None):
             return {CONSENT: None}
         if answer is None:
-            dispatcher.utter_message(text=dialogue.CONSENT_NOT_UNDERSTOOD, buttons=CONSENT_BUTTONS)
+            dispatcher.utter_message(text=texts(tracker).CONSENT_NOT_UNDERSTOOD, buttons=texts(tracker).CONSENT_BUTTONS)
         return {CONSENT: answer}
 
 
@@ -270,11 +268,12 @@ class ActionAskHandoverQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
-        asked_before = any(e.get("event") == "bot" and dialogue.ASK_QUESTION in (e.get("text") or "")
-                           for e in tracker.events[-6:])
+        say = texts(tracker)
+        asked_before = any(e.get("event") == "bot" and (e.get("text") or "") in (
+            dialogue.ASK_QUESTION, dialogue_en.ASK_QUESTION) for e in tracker.events[-6:])
         if school is not None and not asked_before:
-            dispatcher.utter_message(text=dialogue.intro(school))
-        dispatcher.utter_message(text=dialogue.ASK_QUESTION)
+            dispatcher.utter_message(text=say.intro(school))
+        dispatcher.utter_message(text=say.ASK_QUESTION)
         return events
 
 
@@ -288,7 +287,7 @@ class ActionAskHandoverClass(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
         if school is not None:
-            dispatcher.utter_message(text=dialogue.ask_class(school), buttons=CLASS_BUTTONS)
+            dispatcher.utter_message(text=texts(tracker).ask_class(school), buttons=texts(tracker).CLASS_BUTTONS)
         return events
 
 
@@ -300,7 +299,7 @@ class ActionAskHandoverContactMethod(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=dialogue.ASK_METHOD, buttons=METHOD_BUTTONS)
+        dispatcher.utter_message(text=texts(tracker).ASK_METHOD, buttons=texts(tracker).METHOD_BUTTONS)
         return []
 
 
@@ -313,7 +312,7 @@ class ActionAskHandoverContactDetail(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         email = tracker.get_slot(METHOD) == "email"
-        dispatcher.utter_message(text=dialogue.ASK_EMAIL if email else dialogue.ASK_PHONE)
+        dispatcher.utter_message(text=texts(tracker).ASK_EMAIL if email else texts(tracker).ASK_PHONE)
         return []
 
 
@@ -329,10 +328,11 @@ class ActionAskHandoverConsent(Action):
         if school is None:
             return events
         chosen = route_for(tracker, school, await conversation_urgency(tracker))
+        language = language_of(tracker)
         dispatcher.utter_message(
-            text=dialogue.consent_question(chosen, school, tracker.get_slot(METHOD) or "chat",
-                                           tracker.get_slot(DETAIL), when_text(chosen, school)),
-            buttons=CONSENT_BUTTONS)
+            text=texts(tracker).consent_question(chosen, school, tracker.get_slot(METHOD) or "chat",
+                                                 tracker.get_slot(DETAIL), when_text(chosen, school, language)),
+            buttons=texts(tracker).CONSENT_BUTTONS)
         return events
 
 
@@ -343,7 +343,7 @@ def _reset() -> List[Dict[Text, Any]]:
 def last_consent_text(tracker: Tracker) -> str:
     """The consent question exactly as the parent saw it."""
     for event in reversed(tracker.events):
-        if event.get("event") == "bot" and "Vind je het goed dat ik dit deel?" in (event.get("text") or ""):
+        if event.get("event") == "bot" and (event.get("text") or "").rstrip().endswith(CONSENT_QUESTIONS):
             return event["text"]
     return ""
 
@@ -357,20 +357,23 @@ class ActionHandoverSubmit(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
+        language = language_of(tracker)
         if school is None:
-            from wegwijs.replies import contact_person_reply
-            dispatcher.utter_message(text=contact_person_reply(None))
+            dispatcher.utter_message(text=replies_for(language).contact_person_reply(None))
             return events + _reset()
         existing = await open_handover(tracker.sender_id)
         if existing is not None and tracker.get_slot(CONSENT) is None:
             contact = school.contacts.get(existing.role) or school.contacts["contact_person"]
-            dispatcher.utter_message(text=dialogue.ALREADY_OPEN.format(
-                who=Route(existing.role, contact, "").who(), how=dialogue.how_contact(existing.contact_method, existing.contact_detail)))
+            say = texts(tracker)
+            dispatcher.utter_message(text=say.ALREADY_OPEN.format(
+                who=Route(existing.role, contact, "").who(language),
+                how=say.how_contact(existing.contact_method, existing.contact_detail)))
             return events + _reset()
         urgency = await conversation_urgency(tracker)
         chosen = route_for(tracker, school, urgency)
         if tracker.get_slot(CONSENT) != dialogue.YES:
-            dispatcher.utter_message(text=dialogue.not_shared(chosen, school, describe_reach(chosen.contact)))
+            dispatcher.utter_message(text=texts(tracker).not_shared(
+                chosen, school, replies_for(language).describe_reach(chosen.contact)))
             return events + _reset()
         return events + await self._store(dispatcher, tracker, school, chosen, urgency)
 
@@ -396,15 +399,17 @@ class ActionHandoverSubmit(Action):
             handover = await asyncio.to_thread(store)
         except Exception:  # noqa: BLE001 - tell the parent, never stay silent
             logger.exception("could not store a handover")
-            dispatcher.utter_message(text=dialogue.FAILED.format(reach=describe_reach(chosen.contact)))
+            dispatcher.utter_message(text=texts(tracker).FAILED.format(
+                reach=replies_for(language_of(tracker)).describe_reach(chosen.contact)))
             return _reset()
         address = chosen.contact.email or school.contacts["contact_person"].email
         sent = await asyncio.to_thread(send_notification, config, address, chosen.label, school.name,
                                        handover.public_id, handover.urgency)
         if sent:
             await asyncio.to_thread(_mark_notified, config.db_url, handover.id)
-        dispatcher.utter_message(text=dialogue.handed_over(
-            chosen, school, method, detail, when_text(chosen, school),
+        language = language_of(tracker)
+        dispatcher.utter_message(text=texts(tracker).handed_over(
+            chosen, school, method, detail, when_text(chosen, school, language),
             config.handover_retention_days))
         return _reset() + [SlotSet(HANDOVER_ID, handover.public_id)]
 

@@ -122,12 +122,14 @@
     if (message.staff) { text = text.replace(message.staff.name + " (" + message.staff.role + "): ", ""); }
     var item = el("div", { "class": "ww-msg ww-from-" + message.from }, [el("span", { "class": "ww-who", text: who })]);
     // One answer is one message: its paragraphs in one bubble, the source as a small line beneath
-    // ("Bron: Naam, https://… (gelezen …)" shows as "Bron: Naam (gelezen …)" with the name as the link).
+    // ("Bron: Naam, https://… (gelezen …)" shows as "Bron: Naam (gelezen …)" with the name as the link;
+    // in English "Source (in Dutch): …").
     text.split(/\n\n+/).forEach(function (part) {
-      var source = /^Bron: (.+?), (https:\/\/\S+) \((.+)\)$/.exec(part);
+      var source = /^(Bron|Source \(in Dutch\)): (.+?), (https:\/\/\S+) \((.+)\)$/.exec(part);
       if (source && message.from === "bot") {
+        source = [source[0], source[2], source[3], source[4], source[1]];
         item.appendChild(el("p", { "class": "ww-source" }, [
-          document.createTextNode("Bron: "),
+          document.createTextNode(source[4] + ": "),
           el("a", { href: source[2], target: "_blank", rel: "noopener noreferrer", text: source[1] }),
           document.createTextNode(" (" + source[3] + ")")]));
         return;

@@ -9,9 +9,10 @@ from wegwijs.safety import fold
 
 #: Words that choose a way of contact (folded, no accents).
 _METHOD_WORDS = {
-    "chat": ("chat", "hier", "deze chat", "in de chat", "via de chat", "typen", "online"),
+    "chat": ("chat", "hier", "deze chat", "in de chat", "via de chat", "typen", "online", "here",
+             "in this chat"),
     "phone": ("bel", "bellen", "telefoon", "telefonisch", "tel", "mobiel", "nummer", "opbellen",
-              "gebeld"),
+              "gebeld", "call", "call me", "phone", "ring"),
     "email": ("mail", "email", "e-mail", "e mail", "mailen", "gemaild", "mailtje"),
 }
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

@@ -1,4 +1,5 @@
 """The Dutch texts and the parsing of the handover conversation, without Rasa (tested on their own).
+The English texts are in :mod:`wegwijs.handovers.dialogue_en`; the parsing understands both languages.
 
 The form asks, in this order: the question, the child's class, how the parent wants an answer, the
 phone number or e-mail address when needed, and finally consent, naming what is shared, with whom and
@@ -22,17 +23,21 @@ MIN_QUESTION_CHARS = 8
 
 _STOP_WORDS = ("stop", "stoppen", "annuleer", "annuleren", "laat maar", "hoeft niet", "toch niet",
                "niet doorsturen", "niet delen", "ik wil niet", "liever niet doorsturen", "cancel",
-               "afbreken", "vergeet het")
+               "afbreken", "vergeet het", "never mind", "dont send", "don't send", "do not send")
 _YES = ("ja", "jawel", "yes", "ok", "oke", "okay", "prima", "goed", "akkoord", "ja hoor", "is goed",
         "dat is goed", "ja graag", "graag", "doe maar", "ja stuur door", "stuur maar door",
         "ik geef toestemming", "toestemming", "ja prima", "mag", "dat mag", "zeker", "ja zeker",
-        "ja dat mag", "ja, stuur door", "jazeker", "yep", "jep", "ja ok", "oke prima")
+        "ja dat mag", "ja, stuur door", "jazeker", "yep", "jep", "ja ok", "oke prima",
+        "yes please", "yes, send it", "send it", "sure", "i agree", "yes send it")
 _NO = ("nee", "neen", "no", "nope", "niet", "nee dank je", "nee bedankt", "liever niet",
-       "geen toestemming", "nee niet doen", "niet doen", "ik wil niet", "nee, niet doorsturen")
+       "geen toestemming", "nee niet doen", "niet doen", "ik wil niet", "nee, niet doorsturen",
+       "no thanks", "no, do not send", "do not send", "no don't")
 _UNKNOWN_CLASS = ("weet ik niet", "weet niet", "geen idee", "zeg ik liever niet", "liever niet",
-                  "sla over", "overslaan", "onbekend", "geen", "maakt niet uit", "nvt", "n v t")
-_GROUP = re.compile(r"\bgroep\s*([1-8])\b")
-_CLASS = re.compile(r"\b(?:klas|leerjaar|jaar)\s*([1-6])\b")
+                  "sla over", "overslaan", "onbekend", "geen", "maakt niet uit", "nvt", "n v t",
+                  "i don't know", "i dont know", "dont know", "rather not say", "i'd rather not say",
+                  "id rather not say", "skip")
+_GROUP = re.compile(r"\b(?:groep|group)\s*([1-8])\b")
+_CLASS = re.compile(r"\b(?:klas|leerjaar|jaar|year|class|grade)\s*([1-6])\b")
 _ORDINAL_CLASS = re.compile(r"\b([1-6])\s*(?:e|de|ste)?\s+(?:klas|jaar|leerjaar)\b|"
                             r"\b(eerste|tweede|derde|vierde|vijfde|zesde)\s+(?:klas|jaar|leerjaar)\b")
 _ORDINALS = {"eerste": 1, "tweede": 2, "derde": 3, "vierde": 4, "vijfde": 5, "zesde": 6}
@@ -67,10 +72,10 @@ def parse_consent(text: str, intent: Optional[str]) -> Optional[str]:
     if folded in _YES:
         return YES
     words = set(folded.split())
-    says_no = bool(words & {"nee", "neen", "niet", "geen", "no", "nope"})
+    says_no = bool(words & {"nee", "neen", "niet", "geen", "no", "nope", "not", "dont", "don't"})
     says_yes = bool(words & {"ja", "jawel", "jazeker", "yes", "yep", "jep", "akkoord", "prima", "oke",
                               "okee", "ok", "goed", "graag", "toestemming", "mag", "zeker", "top",
-                              "natuurlijk", "uiteraard", "doorsturen"})
+                              "natuurlijk", "uiteraard", "doorsturen", "sure", "agree", "send"})
     if says_no and not says_yes:
         return NO
     if says_yes and not says_no:
@@ -145,6 +150,18 @@ PHONE_INVALID = ("Dat lijkt geen goed Nederlands telefoonnummer. Typ 10 cijfers,
 EMAIL_INVALID = ("Dat lijkt geen goed e-mailadres. Typ het zo: naam@voorbeeld.nl. "
                  "Of typ 'chat' om hier antwoord te krijgen.")
 CONSENT_NOT_UNDERSTOOD = "Mag ik je vraag doorsturen? Kies 'Ja, stuur door' of 'Nee, niet doorsturen'."
+#: The last line of the consent question; the handover stores the question the parent consented to.
+CONSENT_QUESTION = "Vind je het goed dat ik dit deel?"
+METHOD_BUTTONS = [
+    {"title": "Hier in de chat", "payload": "chat"},
+    {"title": "Bel mij", "payload": "telefoon"},
+    {"title": "Mail mij", "payload": "e-mail"},
+]
+CLASS_BUTTONS = [{"title": "Zeg ik liever niet", "payload": "zeg ik liever niet"}]
+CONSENT_BUTTONS = [
+    {"title": "Ja, stuur door", "payload": "/affirm"},
+    {"title": "Nee, niet doorsturen", "payload": "/deny"},
+]
 
 
 def how_contact(method: str, detail: Optional[str]) -> str:
@@ -160,14 +177,14 @@ def consent_question(route: Route, school: School, method: str, detail: Optional
                      when: str) -> str:
     """The explicit consent question: what is shared, with whom, how they make contact."""
     lines = [
-        f"Ik stuur je vraag graag naar {route.who()} op {school.name}. {route.reason}",
+        f"Ik stuur je vraag graag naar {route.who()} op {school.name}. {route.reason_in('nl')}",
         "Wat ik deel: een korte samenvatting (het onderwerp, de groep of klas van je kind en je vraag) "
         "en dit chatgesprek.",
         f"{_cap(route.who())} neemt contact met je op {how_contact(method, detail)}.",
     ]
     if when:
         lines.append(when)
-    lines.append("Vind je het goed dat ik dit deel?")
+    lines.append(CONSENT_QUESTION)
     return "\n\n".join(lines)
 
 

@@ -42,12 +42,20 @@ def next_opening(hours: List[Hours], now: Optional[dt.datetime] = None) -> Optio
     return None
 
 
-def describe_opening(moment: dt.datetime, now: Optional[dt.datetime] = None) -> str:
-    """'vandaag vanaf 8.30 uur', 'morgen vanaf 9.00 uur' or 'maandag vanaf 8.00 uur'."""
+EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def describe_opening(moment: dt.datetime, now: Optional[dt.datetime] = None, language: str = "nl") -> str:
+    """'vandaag vanaf 8.30 uur', 'morgen vanaf 9.00 uur' or 'maandag vanaf 8.00 uur' (English: 'today
+    from 08:30', 'tomorrow from 09:00', 'Monday from 08:00')."""
     now = local_now(now)
     moment = moment.astimezone(TIMEZONE)
     clock = f"{moment.hour}.{moment.minute:02d} uur"
     days = (moment.date() - now.date()).days
+    if language == "en":
+        clock = f"{moment.hour:02d}:{moment.minute:02d}"
+        day = "today" if days == 0 else "tomorrow" if days == 1 else EN_WEEKDAYS[moment.weekday()]
+        return f"{day} from {clock}"
     if days == 0:
         return f"vandaag vanaf {clock}"
     if days == 1:
@@ -56,11 +64,13 @@ def describe_opening(moment: dt.datetime, now: Optional[dt.datetime] = None) -> 
 
 
 def expectation(hours: List[Hours], name: str, now: Optional[dt.datetime] = None,
-                absent: str = "is er nu niet") -> str:
+                absent: str = "is er nu niet", language: str = "nl") -> str:
     """A sentence on when to expect an answer, for the parent (empty while the person is at school).
 
     ``name`` is the person (or the school, with ``absent="is nu gesloten"``).
     """
+    if language == "en":
+        return _expectation_en(hours, name, now, closed=absent != "is er nu niet")
     if not hours:
         return ("Ik weet niet op welke dagen deze persoon op school is. Je krijgt antwoord zodra die "
                 "je vraag heeft gelezen; in schoolvakanties kan dat langer duren.")
@@ -71,3 +81,17 @@ def expectation(hours: List[Hours], name: str, now: Optional[dt.datetime] = None
         return ""
     return (f"{name[0].upper() + name[1:]} {absent}. Je krijgt op zijn vroegst "
             f"{describe_opening(opening, now)} antwoord. In schoolvakanties kan het langer duren.")
+
+
+def _expectation_en(hours: List[Hours], name: str, now: Optional[dt.datetime], closed: bool) -> str:
+    if not hours:
+        return ("I do not know on which days this person is at school. You get an answer as soon as they "
+                "have read your question; during school holidays it can take longer.")
+    if is_open(hours, now):
+        return ""
+    opening = next_opening(hours, now)
+    if opening is None:  # pragma: no cover - hours always repeat within a week
+        return ""
+    state = "is closed now" if closed else "is not there now"
+    return (f"{name[0].upper() + name[1:]} {state}. You get an answer {describe_opening(opening, now, 'en')} "
+            "at the earliest. During school holidays it can take longer.")

@@ -44,6 +44,13 @@ TOPIC_REASONS = {
     "school_social_worker": "helpt ouders en kinderen bij zorgen thuis of over het welzijn van je kind",
     "contact_person": "zorgt dat je vraag bij de juiste persoon op school komt",
 }
+TOPIC_REASONS_EN = {
+    "first": "knows your child closely and is the first person to talk to",
+    "care": "arranges extra support at school and works together with, for example, the school doctor, "
+            "the wijkteam (local social care team) and the samenwerkingsverband",
+    "school_social_worker": "helps parents and children with worries at home or about your child's wellbeing",
+    "contact_person": "makes sure your question reaches the right person at school",
+}
 
 
 @dataclass(frozen=True)
@@ -53,17 +60,30 @@ class Route:
     role: str
     contact: Contact
     reason: str
+    urgency: str = "normal"
+    topic_title: Optional[str] = None
 
     @property
     def label(self) -> str:
         return ROLE_LABELS[self.role]
 
-    def who(self) -> str:
-        """'de zorgcoördinator, Sanne Visser' or 'de mentor van je kind'."""
+    def who(self, language: str = "nl") -> str:
+        """'de zorgcoördinator, Sanne Visser' or 'de mentor van je kind'; in English 'the zorgcoördinator
+        (the school's care coordinator), Sanne Visser'."""
         name = self.contact.name
+        if language == "en":
+            from wegwijs.replies_en import ROLE_LABELS as EN_LABELS
+
+            return name if name.startswith(("de ", "het ")) else f"{EN_LABELS[self.role]}, {name}"
         if name.startswith(("de ", "het ")):
             return name
         return f"{self.label}, {name}"
+
+    def reason_in(self, language: str) -> str:
+        """Why this person, in ``language``."""
+        if language != "en":
+            return self.reason
+        return _reason_en(self.role, self.urgency, self.topic_title)
 
 
 def urgency_of(intents: Sequence[str], topic: Optional[str]) -> str:
@@ -116,9 +136,10 @@ def route(topic: Optional[str], school: School, urgency: str = "normal",
         contact = school.contacts.get(role)
         if contact is None or role not in SCHOOL_ROLES:
             continue
-        return Route(role, contact, _reason(role, school, urgency, topic_title))
+        return Route(role, contact, _reason(role, school, urgency, topic_title), urgency, topic_title)
     contact = school.contacts["contact_person"]
-    return Route("contact_person", contact, _reason("contact_person", school, urgency, topic_title))
+    return Route("contact_person", contact, _reason("contact_person", school, urgency, topic_title),
+                 urgency, topic_title)
 
 
 def _reason(role: str, school: School, urgency: str, topic_title: Optional[str]) -> str:
@@ -129,4 +150,17 @@ def _reason(role: str, school: School, urgency: str, topic_title: Optional[str])
     if urgency == "urgent":
         return f"Je vraag is dringend. {label[0].upper() + label[1:]} {what}."
     about = f"Je vraag gaat over: {topic_title}. " if topic_title else ""
+    return f"{about}{label[0].upper() + label[1:]} {what}."
+
+
+def _reason_en(role: str, urgency: str, topic_title: Optional[str]) -> str:
+    from wegwijs.replies_en import ROLE_LABELS as EN_LABELS
+
+    key = "care" if role in ("intern_begeleider", "zorgcoordinator") else \
+        "first" if role in ("teacher", "mentor") else role
+    what = TOPIC_REASONS_EN.get(key, TOPIC_REASONS_EN["contact_person"])
+    label = EN_LABELS[role]
+    if urgency == "urgent":
+        return f"Your question is urgent. {label[0].upper() + label[1:]} {what}."
+    about = f"Your question is about: {topic_title}. " if topic_title else ""
     return f"{about}{label[0].upper() + label[1:]} {what}."

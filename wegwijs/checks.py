@@ -180,6 +180,20 @@ def heldout_sentences(home: Path) -> List[tuple]:
         data = _yaml(path)
         sentences += [(item["text"], f"safety_{item['kind']}") for item in data.get("crisis", [])]
         sentences += [(item["text"], "look-alike") for item in data.get("not_crisis", [])]
+    # Whole conversations (issue 19): every turn with content, labelled with what it should reach. Not
+    # the formulaic turns (a greeting, thanks, yes, no, a child's age: "hij is 12"): there are only a few
+    # ways to say them, so every training example of greet or inform_age would be "near" one.
+    conversations = home / "tests" / "conversations_blind" / "conversations.yml"
+    if conversations.exists():
+        for conversation in _yaml(conversations).get("conversations", []):
+            for turn in conversation["turns"]:
+                expect = turn["expect"]
+                if "basic" in expect or "age" in expect:
+                    continue
+                label = (f"followup_{expect['followup']}" if "followup" in expect else expect.get("topic")
+                         or (f"privacy_{expect['privacy']}" if "privacy" in expect else None)
+                         or "safety")
+                sentences.append((turn["text"], label))
     return sentences
 
 
@@ -420,8 +434,14 @@ def check_safety_responses(home: Path) -> List[str]:
             continue
         for variant in variants:
             text = variant.get("text", "")
-            if not re.search(r"Bron: .+, https://\S+/\S+ \(gelezen (op|in) [^)]+\)", text):
-                problems.append(f"{name}: needs 'Bron: …, https://page (gelezen op/in …)', a page, not a homepage")
+            languages = [c.get("value") for c in variant.get("condition") or [] if c.get("name") == "language"]
+            if languages and languages[0] != "nl":  # English, or Dutch and English for other languages
+                source = r"Source: .+, https://\S+/\S+ \(read (on|in) [^)]+\)"
+            else:
+                source = r"Bron: .+, https://\S+/\S+ \(gelezen (op|in) [^)]+\)"
+            if not re.search(source, text):
+                problems.append(f"{name} ({languages[0] if languages else 'nl'}): needs its source line "
+                                "('Bron: …' / 'Source: …, https://page (read …)'), a page, not a homepage")
             if "112" not in text:
                 problems.append(f"{name}: needs 112")
             line = SAFETY_FIRST_LINE.get(name)

@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test system install spacy-model full-spacy model check validate unit stories nlu-test \
-        integration benchmark-nlu benchmark-safety benchmark-pii retention db portal staff-demo clean \
+        integration benchmark-nlu benchmark-language benchmark-conversations benchmark-safety benchmark-pii retention db portal staff-demo clean \
         retrain-export retrain-round retrain-rollback scale audit benchmark-serving benchmark-parse
 
 ## run: set up, train when needed, start Rasa + action server + portal + web server, print the URLs
@@ -106,6 +106,14 @@ benchmark-parse: model
 ## macro-F1 with bootstrap intervals, the safety sets, training time, and another domain's Dutch set (about 40 minutes)
 benchmark-nlu: spacy-model
 	$(BIN)/python benchmarks/nlu.py
+
+## benchmark-language: language recognition on the blind six-language set (prints a table; no model needed)
+benchmark-language: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.language
+
+## benchmark-conversations: the blind whole conversations, turn by turn, with the trained model
+benchmark-conversations: model
+	$(BIN)/python -m benchmarks.conversations
 
 ## benchmark-safety: crisis recall and false alarms, rules alone and the trained NLU (prints a table)
 benchmark-safety: model

@@ -123,18 +123,22 @@ def test_fallback_after_a_judged_look_alike_gives_no_help_lines():
 
 # --- age-aware answers (rights) ---------------------------------------------------------------
 
-from actions.answers import AGE_QUESTION, ActionHandleDeny, ActionSetAge  # noqa: E402
+from actions.answers import ActionHandleDeny, ActionSetAge  # noqa: E402
+
+AGE_QUESTION = "Hoe oud is je kind?"
 
 
 def slot_events(events):
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def test_an_age_dependent_answer_asks_the_age_once():
-    messages, events = run(ActionAnswerTopic(), tracker("rights_child_heard", "het-baken"))
-    assert messages[0]["text"] == AGE_QUESTION
-    assert [b["title"] for b in messages[0]["buttons"]][-1] == "Zeg ik liever niet"
-    assert slot_events(events)["pending_topic"] == "rights_child_heard"
+def test_an_age_dependent_answer_answers_first_then_asks_the_age_for_that_part():
+    messages, events = run(ActionAnswerTopic(), tracker("rights_dossier_access", "het-baken"))
+    assert "dossier over je kind inzien" in messages[0]["text"]  # what holds for the parent, at once
+    assert messages[1]["text"] == ("Een deel hangt af van de leeftijd van je kind: wie om inzage mag vragen: "
+                                   "jij, je kind of jullie allebei. Hoe oud is je kind?")
+    assert [b["title"] for b in messages[1]["buttons"]][-1] == "Zeg ik liever niet"
+    assert slot_events(events)["pending_topic"] == "rights_dossier_access"
 
 
 def test_the_age_answer_gives_the_waiting_topic_for_that_age():
@@ -171,15 +175,16 @@ def test_an_age_in_the_question_itself_is_used_without_asking():
     assert slot_events(events)["child_age_band"] == "age_under_12"
 
 
-def test_declining_the_age_gives_the_general_answer_and_is_not_asked_again():
+def test_declining_the_age_keeps_the_general_answer_and_is_not_asked_again():
     messages, events = run(ActionHandleDeny(), tracker("deny", "het-baken",
                                                        slots={"pending_topic": "rights_child_heard"}))
-    assert "Gehoord worden is niet hetzelfde als beslissen" in messages[0]["text"]
-    assert not messages[0]["text"].startswith("Ik ga uit van")
-    assert slot_events(events)["child_age_band"] == "unknown"
+    assert messages == [{"response": "utter_anything_else", **{k: v for k, v in messages[0].items()
+                                                                 if k != "response"}}]
+    assert {k: v for k, v in slot_events(events).items() if k != "school_id"} == {
+        "child_age_band": "unknown", "pending_topic": None}
     again, _ = run(ActionAnswerTopic(), tracker("rights_instruction", "het-baken",
                                                 slots={"child_age_band": "unknown"}))
-    assert again[0]["text"] != AGE_QUESTION
+    assert len(again) == 1 and AGE_QUESTION not in again[0]["text"]
 
 
 def test_an_unclear_age_is_asked_again_plainly_and_an_adult_is_referred():

@@ -516,3 +516,36 @@ def test_a_crisis_message_older_than_the_trackers_window_still_makes_it_urgent(d
     save_events(db, [(other, [e for _ in range(5) for e in said("care_opp")])])
     run(ActionHandoverSubmit(), plain_tracker(slots, recent + [bot("…"), user("affirm")], sender=other))
     assert [h.urgency for h in stored(db)] == ["urgent", "normal"]
+
+
+# --- in English (issue 19) ------------------------------------------------------------------------------
+
+def test_the_handover_is_offered_and_stored_in_english(db, domain):
+    from actions.handover import ActionAskHandoverContactMethod, ActionAskHandoverQuestion
+    from wegwijs.handovers import dialogue_en
+
+    english = {"language": "en"}
+    asked, _ = run(ActionAskHandoverQuestion(), plain_tracker(dict(english)))
+    assert asked[0]["text"].startswith("I can send your question to the right person at Het Baken College")
+    assert asked[1]["text"] == dialogue_en.ASK_QUESTION
+    method, _ = run(ActionAskHandoverContactMethod(), plain_tracker(dict(english)))
+    assert [b["title"] for b in method[0]["buttons"]] == ["Here in the chat", "Call me", "E-mail me"]
+    invalid, _ = run(ValidateHandoverForm(), form_tracker("my number is 12", DETAIL,
+                                                          slots={METHOD: "phone", **english}), domain)
+    assert invalid[0]["text"] == dialogue_en.PHONE_INVALID
+    slots = consent_slots(**{CONSENT: "yes", **english})
+    consent_text = consent_text_for(slots, [])
+    assert "the zorgcoördinator (the school's care coordinator), Sanne Visser at Het Baken College" in consent_text
+    assert "by calling you on 06-12345678" in consent_text and consent_text.endswith(dialogue_en.CONSENT_QUESTION)
+    events = [user("care_opp"), user("talk_to_human"), bot(consent_text), user("affirm", "/affirm")]
+    messages, _ = run(ActionHandoverSubmit(), plain_tracker(slots, events))
+    [handover] = stored(db)
+    assert handover.consent_text == consent_text  # the question the parent consented to, in English
+    assert messages[0]["text"].startswith("Your question is now with the zorgcoördinator")
+    assert "Call 112" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text, answer", [("yes please", dialogue.YES), ("yes, send it", dialogue.YES),
+                                          ("no, do not send", dialogue.NO), ("never mind", dialogue.NO)])
+def test_english_consent_words(text, answer):
+    assert dialogue.parse_consent(text, None) == answer

@@ -122,7 +122,7 @@ def test_the_topic_a_parent_chose_after_bedoel_je_is_offered_as_the_label(portal
     from rasa.shared.core.events import ActionExecuted, BotUttered
 
     from retrain_support import user
-    from wegwijs.questions import CHOOSE_TEXT
+    from wegwijs.replies import CHOOSE_TEXT
 
     save(portal.db_url, [("conv-choice", [
         ActionExecuted("action_listen"), user("moet ik dat plan nou ondertekenen of niet", "care_opp", 0.31),

@@ -74,7 +74,7 @@ def test_the_topic_a_parent_chose_after_bedoel_je_is_kept_as_the_proposed_label(
     from rasa.shared.core.events import ActionExecuted, BotUttered
 
     from retrain_support import user
-    from wegwijs.questions import CHOOSE_TEXT
+    from wegwijs.replies import CHOOSE_TEXT
 
     def unsure_then(button: str, intent: str):
         return [ActionExecuted("action_session_start"), ActionExecuted("action_listen"),

@@ -291,3 +291,59 @@ def test_a_staff_message_shows_name_and_role(site):
         assert "Sanne Visser · zorgcoördinator" in staff.inner_text()
     finally:
         context.close()
+
+
+def last_bot_text(page) -> str:
+    return page.locator(".ww-from-bot").last.inner_text()
+
+
+def test_a_follow_up_conversation_keeps_the_topic_and_a_new_topic_wins(site):
+    """Issue 19: a follow-up is answered for the topic of the conversation, answer first where part depends
+    on the age, and a new subject still wins."""
+    context, page = open_chat(site)
+    try:
+        before = bot_count(page)
+        send(page, "mijn zoon krijgt een ontwikkelingsperspectief, wat betekent dat")
+        wait_for_reply(page, before, "Bron:")
+        assert "OPP" in page.inner_text(".ww-log")
+        before = bot_count(page)
+        send(page, "moet ik daar eigenlijk mee instemmen")
+        wait_for_reply(page, before, "Bron:")
+        consent = last_bot_text(page)
+        assert "toestemming" in consent.lower() or "instem" in consent.lower()
+        assert "begrijp ik niet" not in consent and "nog een andere vraag" not in consent
+        before = bot_count(page)
+        send(page, "andere vraag: ik kreeg een schriftelijke aanwijzing van de jeugdbeschermer, wat is dat")
+        wait_for_reply(page, before, "Hoe oud is je kind?")
+        log = page.inner_text(".ww-log")
+        # the answer first (what the parent can do), then the age for the part that depends on it
+        assert log.index("schriftelijke aanwijzing is een opdracht") < log.index(
+            "Een deel hangt af van de leeftijd van je kind")
+        before = bot_count(page)
+        page.locator(".ww-buttons button", has_text="12 tot 16").first.click()
+        wait_for_reply(page, before, "Ik ga uit van een kind van 12 tot 16 jaar")
+    finally:
+        context.close()
+
+
+def test_an_english_conversation_is_answered_in_english(site):
+    """Issue 19: an English question gets the English answer with its source, a follow-up stays in English,
+    and a crisis in English gets the help lines in English first."""
+    context, page = open_chat(site)
+    try:
+        before = bot_count(page)
+        send(page, "hello, my daughter will get an OPP at school, what does that mean?")
+        wait_for_reply(page, before, "Source (in Dutch):")
+        answer = page.locator(".ww-from-bot").last
+        assert answer.locator(".ww-source a[href^='https://']").count() == 1
+        assert "Tell me more" in answer.inner_text()
+        before = bot_count(page)
+        page.locator(".ww-buttons button", has_text="Tell me more").first.click()
+        wait_for_reply(page, before, "Source (in Dutch):")
+        before = bot_count(page)
+        send(page, "my husband hits me and the children when he is drunk")
+        wait_for_reply(page, before, "0800-2000")
+        crisis = last_bot_text(page)
+        assert crisis.index("I am sorry this is happening") < crisis.index("0800-2000") and "112" in crisis
+    finally:
+        context.close()

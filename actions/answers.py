@@ -2,18 +2,16 @@
 language, age-aware where the law differs, and follow-ups about the topic of the conversation."""
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import TOPIC_SLOT, content, language_of, school_of
+from actions.common import TOPIC_SLOT, content, language_of, replied_in_other_language, school_of
 from wegwijs import ages, followups, questions
 from wegwijs.content import Answer, Question
-from wegwijs.language import OTHER
-from wegwijs.replies import for_language, other_language_reply
+from wegwijs.replies import for_language
 from wegwijs.schools import School
 
 AGE_SLOT = "child_age_band"
@@ -150,10 +148,9 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
-        language = language_of(tracker)
-        if language == OTHER:
-            dispatcher.utter_message(text=other_language_reply(school))
+        if replied_in_other_language(dispatcher, tracker, school):
             return events
+        language = language_of(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         library = content()
         answer = library.get(intent)
@@ -213,10 +210,9 @@ class ActionAnswerFollowup(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
-        language = language_of(tracker)
-        if language == OTHER:
-            dispatcher.utter_message(text=other_language_reply(school))
+        if replied_in_other_language(dispatcher, tracker, school):
             return events
+        language = language_of(tracker)
         kind = followups.kind_of((tracker.latest_message.get("intent") or {}).get("name"))
         if kind is None:
             dispatcher.utter_message(text=for_language(language).WHICH_TOPIC)

@@ -73,3 +73,14 @@ def language_of(tracker: Tracker) -> str:
             return entity["value"]
     value = tracker.get_slot(LANGUAGE_SLOT)
     return value if value in ANSWERED + (OTHER,) else DUTCH
+
+
+def replied_in_other_language(dispatcher: Any, tracker: Tracker, school: Optional[School]) -> bool:
+    """For a message in a language Wegwijs does not answer in: send the reply in simple Dutch and English
+    (the school's contact, Ouders & Onderwijs, 112) and return True; else False."""
+    if language_of(tracker) != OTHER:
+        return False
+    from wegwijs.replies import other_language_reply
+
+    dispatcher.utter_message(text=other_language_reply(school))
+    return True

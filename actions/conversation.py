@@ -8,10 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionSetAge, answer_followup
-from actions.common import TOPIC_SLOT, content, language_of, school_of, settings
+from actions.common import TOPIC_SLOT, content, language_of, replied_in_other_language, school_of, settings
 from wegwijs import ages, followups, topic_choice
 from wegwijs.language import OTHER
-from wegwijs.replies import PRIVACY_KINDS, for_language, other_language_reply
+from wegwijs.replies import PRIVACY_KINDS, for_language
 from wegwijs.safety import in_doubt as safety_in_doubt
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -40,10 +40,9 @@ class ActionGreet(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         school, events = school_of(tracker)
-        language = language_of(tracker)
-        if language == OTHER:
-            dispatcher.utter_message(text=other_language_reply(school))
+        if replied_in_other_language(dispatcher, tracker, school):
             return events
+        language = language_of(tracker)
         dispatcher.utter_message(text=for_language(language).greeting(school, settings()))
         return events
 
@@ -95,8 +94,7 @@ class ActionFallback(Action):
         crisis = safety_in_doubt(tracker.latest_message)
         if crisis:
             dispatcher.utter_message(response="utter_safety_general")
-        if language == OTHER:
-            dispatcher.utter_message(text=other_language_reply(school))
+        if replied_in_other_language(dispatcher, tracker, school):
             return events
         say = for_language(language)
         if not crisis and tracker.get_slot("pending_topic") and ages.parse_band(

@@ -230,9 +230,11 @@ def test_english_greeting_and_other_languages_get_dutch_and_english_with_the_sch
 
 
 def test_the_reply_modules_say_the_same_things():
-    public = lambda module: {name for name in dir(module) if not name.startswith("_") and name.isupper()
-                             or callable(getattr(module, name)) and getattr(getattr(module, name), "__module__", "")
-                             == module.__name__}
+    def public(module):
+        return {name for name in dir(module) if not name.startswith("_") and (
+            name.isupper() or callable(getattr(module, name))
+            and getattr(getattr(module, name), "__module__", "") == module.__name__)}
+
     missing = public(replies) - public(replies_en) - {"for_language", "other_language_reply", "dutch_date",
                                                        "PRIVACY_KINDS", "UNKNOWN_SCHOOL_NOTE"}
     assert not missing, missing

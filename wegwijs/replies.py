@@ -5,7 +5,7 @@ Pure functions, so that every wording is tested without Rasa.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from types import ModuleType
 
@@ -110,32 +110,43 @@ def _clock(value: str) -> str:
     return f"{int(hours)}.{minutes}"
 
 
-def describe_hours(contact: Contact) -> str:
-    """'op dinsdag en donderdag van 8.30 tot 15.00 uur', or '' when no hours are known."""
+def describe_hours(contact: Contact, days: Optional[dict] = None, words: Tuple[str, str, str] = (
+        "op", "van", "tot"), clock=None, unit: str = " uur") -> str:
+    """'op dinsdag en donderdag van 8.30 tot 15.00 uur', or '' when no hours are known. ``days``,
+    ``words``, ``clock`` and ``unit`` give the same sentence in another language (wegwijs.replies_en)."""
     if not contact.hours:
         return ""
+    clock = clock or _clock
     ordered = sorted(contact.hours, key=lambda h: WEEKDAYS.index(h.day))
-    days = _join([hours.day for hours in ordered])
+    joined = (_join if days is None else _join_en)([(days or {}).get(h.day, h.day) for h in ordered])
+    on, start_word, end_word = words
     spans = {(hours.start, hours.end) for hours in ordered}
     if len(spans) == 1:
         start, end = spans.pop()
-        return f"op {days} van {_clock(start)} tot {_clock(end)} uur"
-    return f"op {days}"
+        return f"{on} {joined} {start_word} {clock(start)} {end_word} {clock(end)}{unit}"
+    return f"{on} {joined}"
 
 
-def describe_reach(contact: Contact) -> str:
-    """'Bel 012-3456701 of mail ib@school.example.' (what is known)."""
+def describe_reach(contact: Contact, verbs: Tuple[str, str, str, str] = ("bel", "mail", "kijk op", "of")) -> str:
+    """'Bel 012-3456701 of mail ib@school.example.' (what is known); ``verbs`` in another language."""
+    call, mail, see, joiner = verbs
     parts = []
     if contact.phone:
-        parts.append(f"bel {contact.phone}")
+        parts.append(f"{call} {contact.phone}")
     if contact.email:
-        parts.append(f"mail {contact.email}")
+        parts.append(f"{mail} {contact.email}")
     if contact.url:
-        parts.append(f"kijk op {contact.url}")
+        parts.append(f"{see} {contact.url}")
     if not parts:
         return ""
-    sentence = " of ".join(parts)
+    sentence = f" {joiner} ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def _join_en(items: List[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 EXTERNAL_ROLES = ("jgz", "wijkteam", "attendance_officer", "samenwerkingsverband")

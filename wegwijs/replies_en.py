@@ -7,8 +7,9 @@ Names of Dutch organisations and roles stay in Dutch (parents meet them in lette
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, List, Optional
+from typing import Iterable, Optional
 
+from wegwijs import replies as _replies
 from wegwijs.content import Referrals, Source
 from wegwijs.schools import WEEKDAYS, Contact, School
 from wegwijs.settings import Settings
@@ -80,42 +81,14 @@ def followup_unknown(title: str) -> str:
             "A person can tell you more.")
 
 
-def _join(items: List[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _clock(value: str) -> str:
-    return value
-
-
 def describe_hours(contact: Contact) -> str:
     """'on Tuesday and Thursday from 08:30 to 15:00', or '' when no hours are known."""
-    if not contact.hours:
-        return ""
-    ordered = sorted(contact.hours, key=lambda h: WEEKDAYS.index(h.day))
-    days = _join([DAYS[hours.day] for hours in ordered])
-    spans = {(hours.start, hours.end) for hours in ordered}
-    if len(spans) == 1:
-        start, end = spans.pop()
-        return f"on {days} from {_clock(start)} to {_clock(end)}"
-    return f"on {days}"
+    return _replies.describe_hours(contact, DAYS, ("on", "from", "to"), clock=str, unit="")
 
 
 def describe_reach(contact: Contact) -> str:
     """'Call 012-3456701 or e-mail ib@school.example.' (what is known)."""
-    parts = []
-    if contact.phone:
-        parts.append(f"call {contact.phone}")
-    if contact.email:
-        parts.append(f"e-mail {contact.email}")
-    if contact.url:
-        parts.append(f"see {contact.url}")
-    if not parts:
-        return ""
-    sentence = " or ".join(parts)
-    return sentence[0].upper() + sentence[1:] + "."
+    return _replies.describe_reach(contact, ("call", "e-mail", "see", "or"))
 
 
 def contact_sentence(school: Optional[School], roles: Iterable[str]) -> str:

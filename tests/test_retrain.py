@@ -100,6 +100,28 @@ def test_the_topic_a_parent_chose_after_bedoel_je_is_kept_as_the_proposed_label(
     assert group.chosen_intent == "care_opp_consent" and group.predicted_intent == "care_opp"
 
 
+@pytest.mark.parametrize("offer", ["nl-topics", "en-topics", "en-questions"])
+def test_a_choice_between_topics_and_in_english_is_kept_too(db, offer):
+    """Issue 19: "Bedoel je…?" between topics (after a fallback) and in English record the choice too."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    from retrain_support import user
+    from wegwijs import replies, replies_en
+
+    text = {"nl-topics": replies.CHOOSE_TOPIC_TEXT, "en-topics": replies_en.CHOOSE_TOPIC_TEXT,
+            "en-questions": replies_en.CHOOSE_TEXT}[offer]
+    save(db, [("conv-topic", [
+        ActionExecuted("action_session_start"), ActionExecuted("action_listen"),
+        user("dat plan waar de school het over had", "nlu_fallback", 0.15),
+        ActionExecuted("action_fallback"), BotUttered(text, {"buttons": []}),
+        ActionExecuted("action_listen"), user("/care_opp", "care_opp", 1.0),
+        ActionExecuted("action_answer_topic"), BotUttered("…"), ActionExecuted("action_listen")])])
+    with session_factory(db)() as session:
+        export(session)
+        chosen = {item.text: item.chosen_intent for item in session.execute(sa.select(ReviewItem)).scalars()}
+    assert chosen["dat plan waar de school het over had"] == "care_opp"
+
+
 def test_export_skips_buttons_the_handover_form_and_messages_to_staff(db):
     with session_factory(db)() as session:
         result = export(session)

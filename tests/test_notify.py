@@ -114,3 +114,76 @@ def test_an_unreachable_smtp_server_returns_false_without_raising(handover, db_u
     assert send_notification(settings, "zorg@hetbaken.example", "de zorgcoördinator", "Het Baken",
                              handover.public_id, "urgent") is False
     assert time.monotonic() - started < 10
+
+
+# --- TLS (issue 20, finding 8) -----------------------------------------------------------------------
+
+def self_signed(tmp_path):
+    """A certificate for 127.0.0.1 that no public authority signed, and its key."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smtp.test")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "smtp.pem", tmp_path / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_sink(tmp_path):
+    import ssl
+
+    cert_path, key_path = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert_path), str(key_path))
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
+                            auth_require_tls=True)
+    controller.start()
+    try:
+        yield mailbox, controller.port, cert_path
+    finally:
+        controller.stop()
+
+
+def test_starttls_verifies_the_certificate_and_refuses_a_self_signed_one(tls_sink, handover, db_url, home):
+    mailbox, port, cert_path = tls_sink
+    untrusted = settings_for(db_url, home, WEGWIJS_SMTP_HOST="127.0.0.1", WEGWIJS_SMTP_PORT=str(port),
+                             WEGWIJS_SMTP_STARTTLS="true")
+    assert send_notification(untrusted, "zorg@hetbaken.example", "de zorgcoördinator", "Het Baken",
+                             handover.public_id, "normal") is False
+    time.sleep(0.1)
+    assert mailbox.envelopes == []
+    # the school's own authority, named in WEGWIJS_SMTP_CAFILE, is trusted
+    trusted = settings_for(db_url, home, WEGWIJS_SMTP_HOST="127.0.0.1", WEGWIJS_SMTP_PORT=str(port),
+                           WEGWIJS_SMTP_STARTTLS="true", WEGWIJS_SMTP_CAFILE=str(cert_path))
+    assert send_notification(trusted, "zorg@hetbaken.example", "de zorgcoördinator", "Het Baken",
+                             handover.public_id, "normal") is True
+    assert len(mailbox.envelopes) == 1
+
+
+def test_a_password_is_never_sent_without_tls(sink, handover, db_url, home, caplog):
+    mailbox, port = sink
+    settings = settings_for(db_url, home, WEGWIJS_SMTP_HOST="127.0.0.1", WEGWIJS_SMTP_PORT=str(port),
+                            WEGWIJS_SMTP_USER="wegwijs", WEGWIJS_SMTP_PASSWORD="geheim-wachtwoord")
+    assert send_notification(settings, "zorg@hetbaken.example", "de zorgcoördinator", "Het Baken",
+                             handover.public_id, "normal") is False
+    time.sleep(0.1)
+    assert mailbox.envelopes == []
+    assert "WEGWIJS_SMTP_STARTTLS" in caplog.text and "geheim-wachtwoord" not in caplog.text

@@ -59,6 +59,7 @@ class Settings:
     smtp_user: Optional[str] = None
     smtp_password: Optional[str] = field(default=None, repr=False)
     smtp_starttls: bool = False
+    smtp_cafile: Optional[str] = None  # a PEM file of the authority that signed the SMTP server's certificate
     widget_origins: tuple = ()
     public_rasa_url: str = "http://localhost:5005"
     redis_url: Optional[str] = field(default=None, repr=False)
@@ -93,6 +94,7 @@ class Settings:
             smtp_user=env.get("WEGWIJS_SMTP_USER") or None,
             smtp_password=env.get("WEGWIJS_SMTP_PASSWORD") or None,
             smtp_starttls=_flag(env, "WEGWIJS_SMTP_STARTTLS", False),
+            smtp_cafile=env.get("WEGWIJS_SMTP_CAFILE") or None,
             widget_origins=tuple(origin.strip().rstrip("/") for origin in
                                  (env.get("WEGWIJS_WIDGET_ORIGINS") or "").split(",") if origin.strip()),
             public_rasa_url=env.get("WEGWIJS_PUBLIC_RASA_URL") or "http://localhost:5005",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 from typing import Optional
 
@@ -35,15 +36,21 @@ def send_notification(settings: Settings, to: Optional[str], role_label: str, sc
     if not settings.smtp_host or not to:
         logger.info("handover %s: no notification sent (no SMTP host or no address)", public_id)
         return False
+    if settings.smtp_user and not settings.smtp_starttls:
+        logger.error("handover %s: no notification sent: WEGWIJS_SMTP_USER is set without "
+                     "WEGWIJS_SMTP_STARTTLS, and a password is never sent over an unencrypted line", public_id)
+        return False
     message = notification_mail(settings, to, role_label, school_name, public_id, urgency)
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
             if settings.smtp_starttls:
-                smtp.starttls()
+                # the server's certificate is verified (host name and chain); a school with its own
+                # authority names it in WEGWIJS_SMTP_CAFILE
+                smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_cafile or None))
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException) as exc:  # ssl.SSLError (an unverified certificate) is an OSError
         logger.warning("handover %s: notification mail failed: %s", public_id, type(exc).__name__)
         return False
     return True

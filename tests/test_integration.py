@@ -88,6 +88,7 @@ def stack(home, tmp_path_factory, monkeypatch_module):
     specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,
                            keys=keys)
     processes = serve.start(home, specs, tmp / "log", timeout=300)
+    RUNNING.update(processes=processes, jwt_secret=keys["WEGWIJS_RASA_JWT_SECRET"])
     try:
         yield Chat(rasa_port), db_url
     finally:
@@ -99,6 +100,25 @@ def monkeypatch_module():
     patch = pytest.MonkeyPatch()
     yield patch
     patch.undo()
+
+
+#: The stack's processes and its JWT secret, for the test of what `ps` shows.
+RUNNING: dict = {}
+
+
+def test_no_process_shows_the_jwt_secret_on_its_command_line(stack):
+    """Issue 20, finding 6: every user can read a command line (ps); the secret must not be in it."""
+    assert RUNNING["processes"]
+    for process in RUNNING["processes"]:
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        assert RUNNING["jwt_secret"] not in cmdline, cmdline
+    # and the API still needs a token signed with it
+    chat, _ = stack
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(chat.url.replace("/webhooks/rest/webhook", "/conversations/x/tracker"), timeout=10)
+    assert refused.value.code in (401, 403)
 
 
 def new_sender() -> str:

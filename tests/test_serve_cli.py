@@ -46,7 +46,9 @@ def test_rasa_api_needs_a_jwt_and_the_portal_gets_its_secret(home):
     specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, portal_port=8090,
                                                keys=keys)}
     rasa = specs["rasa"].command
-    assert "--enable-api" in rasa and rasa[rasa.index("--jwt-secret") + 1] == "tok123"
+    # the secret in the environment, never on the command line (ps): issue 20, finding 6
+    assert "--enable-api" in rasa and "tok123" not in " ".join(rasa) and "--jwt-secret" not in rasa
+    assert specs["rasa"].env["WEGWIJS_RASA_JWT_SECRET"] == "tok123" and rasa[1:3] == ["-m", "wegwijs.rasa_run"]
     assert rasa[rasa.index("--jwt-method") + 1] == "HS256" and "--auth-token" not in rasa
     portal = specs["portal"]
     assert portal.env["WEGWIJS_RASA_JWT_SECRET"] == "tok123"

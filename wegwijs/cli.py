@@ -148,13 +148,13 @@ def _rasa(settings: Settings, args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from wegwijs.serve import rasa_command, serving_env
+    from wegwijs.serve import rasa_command, serving_env, with_jwt_secret
     from wegwijs.training import rasa_env
 
     command = rasa_command(settings.home, args.host, args.port, settings.rasa_jwt_secret or "",
                            Path(args.endpoints) if args.endpoints else None)
     os.chdir(settings.home)
-    os.execvpe(command[0], command, serving_env(rasa_env()))
+    os.execvpe(command[0], command, with_jwt_secret(serving_env(rasa_env()), settings.rasa_jwt_secret or ""))
     return 0  # pragma: no cover - exec does not return
 
 

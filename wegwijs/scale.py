@@ -199,7 +199,8 @@ def plan(topology: Topology, keys: Dict[str, str]) -> List[serve.Service]:
             f"rasa-{index + 1}",
             serve.rasa_command(topology.home, "127.0.0.1", port, keys["WEGWIJS_RASA_JWT_SECRET"],
                                endpoints_file(topology, index), origins),
-            f"http://127.0.0.1:{port}/webhooks/rest/", rasa_env_))
+            f"http://127.0.0.1:{port}/webhooks/rest/",
+            serve.with_jwt_secret(rasa_env_, keys["WEGWIJS_RASA_JWT_SECRET"])))
     specs.append(serve.Service("nginx", [_binary("nginx"), "-c", str(nginx_config(topology)),
                                          "-e", str(topology.folder / "nginx" / "error.log"),
                                          "-g", "daemon off;"],

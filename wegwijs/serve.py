@@ -110,13 +110,21 @@ def rasa_command(home: Path, host: str, port: int, jwt_secret: str, endpoints: O
         from wegwijs.settings import Settings
 
         origins = allowed_origins(Settings.from_env())
-    return [sys.executable, "-m", "rasa", "run",
+    # the secret goes in the environment (rasa_env), never in the command line: wegwijs/rasa_run.py
+    return [sys.executable, "-m", "wegwijs.rasa_run", "run",
             "--model", str(model or home / "models" / f"{MODEL_NAME}.tar.gz"),
             "--port", str(port), "--interface", host,
             "--endpoints", str(endpoints or home / "endpoints.yml"),
             "--credentials", str(home / "credentials.yml"),
             "--cors", *(origins or ["http://localhost"]),
-            "--enable-api", "--jwt-secret", jwt_secret, "--jwt-method", "HS256"]
+            "--enable-api", "--jwt-method", "HS256"]
+
+
+def with_jwt_secret(env: Dict[str, str], jwt_secret: str) -> Dict[str, str]:
+    """``env`` for the Rasa process started by :func:`rasa_command`: with the JWT secret it reads."""
+    from wegwijs.rasa_run import SECRET_ENV
+
+    return {**env, SECRET_ENV: jwt_secret}
 
 
 def actions_command(host: str, port: int) -> Tuple[List[str], Dict[str, str]]:
@@ -174,7 +182,8 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         Service("actions", actions, f"http://127.0.0.1:{actions_port}/health", dict(env, **actions_env)),
         Service("rasa", rasa_command(home, host, rasa_port, keys["WEGWIJS_RASA_JWT_SECRET"], endpoints, origins),
                 # answers once the model is loaded and conversations are stored in the database
-                f"http://127.0.0.1:{rasa_port}/webhooks/rest/", serving_env(env)),
+                f"http://127.0.0.1:{rasa_port}/webhooks/rest/",
+                with_jwt_secret(serving_env(env), keys["WEGWIJS_RASA_JWT_SECRET"])),
         web_service(host, web_port, web_env),
     ] + portal
 

@@ -132,3 +132,29 @@ def test_make_run_runs_a_periodic_task_while_it_waits(monkeypatch):
     monkeypatch.setattr(serve, "stop", lambda processes: None)
     assert serve.run_until_stopped([Process()], "var/log/", every=(0, lambda: calls.append(1))) == 1
     assert len(calls) == 3  # retention (with scrubbing) runs while `make run` runs
+
+
+def test_data_at_rest_is_for_the_owner_only(tmp_path):
+    """Issue 20, finding 2: the database, its -wal/-shm files and the logs were mode 644 (any local user
+    could read a parent's question); `make run` (wegwijs.serve.main) makes var/ private first."""
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    var = tmp_path / "var"
+    (var / "log").mkdir(parents=True)
+    for name in ("wegwijs.db", "wegwijs.db-wal", "wegwijs.db-shm", "log/rasa.log"):
+        (var / name).write_text("x")
+        (var / name).chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        serve.private_var(tmp_path)
+        # a process started afterwards (Rasa writing its -wal file, a new log) creates private files too
+        subprocess.run([sys.executable, "-c", "open('var/log/new.log', 'w').write('x')"], cwd=tmp_path,
+                       check=True)
+    finally:
+        os.umask(previous)
+    for path in [var, *var.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, (path, oct(mode))

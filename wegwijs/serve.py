@@ -47,6 +47,19 @@ def _private_write(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def private_var(home: Path) -> None:
+    """Data at rest for the owner only (issue 20, finding 2): ``var/`` (the SQLite database with parents'
+    messages and password hashes, its ``-wal``/``-shm`` files, the logs, the secrets) becomes 0700 with
+    its files 0600, and this process and every process it starts create files that way (umask 077)."""
+    os.umask(0o077)
+    var = home / "var"
+    var.mkdir(parents=True, exist_ok=True)
+    for path in [var, *var.rglob("*")]:
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def local_secrets(home: Path, env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """The portal secret and Rasa's JWT secret: from the environment, else made once in var/secrets.env."""
     env = dict(os.environ if env is None else env)
@@ -290,6 +303,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     home = Path.cwd()
     # `kill`, docker stop and systemd send SIGTERM: stop the children too, as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    private_var(home)
     from wegwijs.db import migrate
     from wegwijs.settings import Settings
 

@@ -1121,3 +1121,22 @@ def test_button_payloads_read_as_buttons_in_the_transcript():
     assert button_label('/inform_age{"age_band": "age_12_15"}') == "inform_age (knop)"
     assert button_label("/ ik typ zelf iets") == "/ ik typ zelf iets"
     assert button_label("gewone tekst") == "gewone tekst"
+
+
+def test_a_resolved_handover_shows_the_conversation_up_to_its_resolution(portal):
+    """Issue 20, finding 4: a parent's message written after the handover was resolved (a new question,
+    perhaps meant for nobody at school) does not appear on the resolved handover."""
+    import time as time_module
+
+    conversation = "conv-after-resolution"
+    public_id = portal.add_handover(SCHOOL_A, "resolved", conversation_id=conversation)
+    create_events_table(portal.db_url)
+    now = time_module.time()
+    add_event(portal.db_url, conversation, "user", "mijn vraag voor school", timestamp=now - 600)
+    add_event(portal.db_url, conversation, "bot", "je vraag ligt bij de zorgcoordinator", timestamp=now - 590)
+    add_event(portal.db_url, conversation, "user", "iets heel anders, later geschreven", timestamp=now + 600)
+    client, _ = portal.login_as("a_staff")
+    page = client.get(f"/handovers/{public_id}")
+    assert page.status_code == 200
+    assert "mijn vraag voor school" in page.text
+    assert "iets heel anders, later geschreven" not in page.text

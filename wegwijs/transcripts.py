@@ -73,11 +73,21 @@ def session_intents(engine: Engine, conversation_id: str) -> List[str]:
         return [name or "" for (name,) in connection.execute(query)]
 
 
-def read_transcript(engine: Engine, conversation_id: str, limit: int = 2000) -> List[Line]:
-    """The parent's and bot's messages (and when staff took over / gave back), oldest first."""
+def read_transcript(engine: Engine, conversation_id: str, limit: int = 2000,
+                    until: Optional[dt.datetime] = None) -> List[Line]:
+    """The parent's and bot's messages (and when staff took over / gave back), oldest first; with
+    ``until`` (a resolved handover's ``resolved_at``, UTC) only up to then, and the moment staff gave the
+    conversation back: what the parent wrote later is not for the resolved handover (issue 20)."""
     lines: List[Line] = []
+    end = until.replace(tzinfo=dt.timezone.utc).timestamp() if until is not None else None
     for type_name, timestamp, payload in conversation_events(
             engine, conversation_id, ("user", "bot", "pause", "resume"), limit):
+        if end is not None and timestamp > end:
+            if type_name == "resume" and not any(line.who == "system" and line.at.timestamp() > end
+                                                 for line in lines):
+                lines.append(Line(dt.datetime.fromtimestamp(timestamp, dt.timezone.utc), "system",
+                                  "Het gesprek is teruggegeven aan Wegwijs."))
+            continue
         at = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
         if type_name == "pause":
             lines.append(Line(at, "system", "Een medewerker heeft het gesprek overgenomen; "

@@ -285,7 +285,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         handover = load(session, user, handover_id)
         service.audit(session, user, "read_conversation", handover)
         session.commit()
-        transcript = read_transcript(session.get_bind(), handover.conversation_id) \
+        transcript = read_transcript(session.get_bind(), handover.conversation_id, until=handover.resolved_at) \
             if handover.purged_at is None else []
         return render(request, "handover.html", user=user, session_row=login[1],
                       school=schools.get(user.school_id), handover=handover, transcript=transcript,
@@ -352,7 +352,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
             except RasaUnavailable as exc:
                 problem = f"{exc} Je bericht is niet verstuurd; het staat hieronder nog."
         if problem:
-            transcript = read_transcript(session.get_bind(), handover.conversation_id)
+            transcript = read_transcript(session.get_bind(), handover.conversation_id, until=handover.resolved_at)
             return render(request, "handover.html", 400, user=user, session_row=login[1],
                           school=schools.get(user.school_id), handover=handover,
                           transcript=transcript, staff=service.staff_of_school(session, user.school_id),

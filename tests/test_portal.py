@@ -1140,3 +1140,25 @@ def test_a_resolved_handover_shows_the_conversation_up_to_its_resolution(portal)
     assert page.status_code == 200
     assert "mijn vraag voor school" in page.text
     assert "iets heel anders, later geschreven" not in page.text
+
+
+def test_parallel_wrong_passwords_cannot_race_past_the_lockout(portal):
+    """Issue 20, finding 1: the counter was read, increased and written back by concurrent requests, so
+    20 parallel wrong passwords all got 401 and the right password then logged in. Each attempt is now
+    counted atomically in the database before the password is checked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = portal.users["a_staff"]
+    clients = [portal.client() for _ in range(20)]
+    tokens = [csrf_of(client.get("/login").text) for client in clients]
+
+    def wrong(index: int) -> int:
+        return clients[index].post("/login", data={"email": user["email"], "password": "fout-wachtwoord-123",
+                                                   "csrf_token": tokens[index]}).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(wrong, range(20)))
+    assert statuses.count(401) <= MAX_FAILED_LOGINS - 1 + 1  # at most the allowed attempts were checked
+    assert statuses.count(429) >= 20 - MAX_FAILED_LOGINS
+    assert login(portal.client(), user["email"], user["password"]).status_code == 429
+    assert portal.user_row("a_staff").locked_until is not None

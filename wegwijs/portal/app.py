@@ -88,6 +88,25 @@ def staff_role_label(user: StaffUser, handover_role: str) -> str:
     return _plain_role(roles[0] if roles else handover_role)
 
 
+def claim_login_attempt(session: Session, user_id: int, now: dt.datetime) -> bool:
+    """Count a login attempt atomically in the database, before the password is checked; False when the
+    account is locked. The fifth attempt in a row locks it for ``LOCKOUT_MINUTES`` (and starts the count
+    again); a successful login resets both. One UPDATE does the check and the count, so parallel attempts
+    cannot all pass the check before any of them is counted (issue 20, finding 1)."""
+    next_count = StaffUser.failed_logins + 1
+    locks = next_count >= MAX_FAILED_LOGINS
+    claimed = session.execute(
+        sa.update(StaffUser)
+        .where(StaffUser.id == user_id,
+               sa.or_(StaffUser.locked_until.is_(None), StaffUser.locked_until <= now))
+        .values(failed_logins=sa.case((locks, 0), else_=next_count),
+                locked_until=sa.case((locks, now + dt.timedelta(minutes=LOCKOUT_MINUTES)), else_=None))
+        .execution_options(synchronize_session=False))
+    session.commit()
+    session.expire_all()  # the row changed behind the ORM's back: read it again before changing it
+    return claimed.rowcount == 1
+
+
 def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] = None) -> FastAPI:
     """A portal app for ``settings`` (default: from the environment). Refuses a default secret."""
     settings = settings or Settings.from_env()
@@ -221,7 +240,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         now = utcnow()
         ghost = unknown_failures.get(email) if user is None else None
         ghost_locked = ghost is not None and ghost[1] is not None and ghost[1] > now
-        if ghost_locked or (user is not None and user.locked_until and user.locked_until > now):
+        if ghost_locked or (user is not None and not claim_login_attempt(session, user.id, now)):
             security.verify_password(None, password)
             return login_page(request, 429, f"Te veel mislukte pogingen. Probeer het over "
                                             f"{LOCKOUT_MINUTES} minuten opnieuw.", email)
@@ -233,11 +252,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
                     unknown_failures.clear()
                 unknown_failures[email] = (0, now + dt.timedelta(minutes=LOCKOUT_MINUTES)) \
                     if count >= MAX_FAILED_LOGINS else (count, None)
-            if user is not None:
-                user.failed_logins = (user.failed_logins or 0) + 1
-                if user.failed_logins >= MAX_FAILED_LOGINS:
-                    user.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
-                    user.failed_logins = 0
+            if user is not None:  # the attempt was counted before the password was checked
                 session.add(AuditEntry(user_id=user.id, school_id=user.school_id,
                                        action="login_failed"))
                 session.commit()

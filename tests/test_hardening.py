@@ -364,12 +364,22 @@ NOT_SENSIBLE = ("Traceback", "Exception", "Error", "None", "null", "nan", "{term
 HELP_LINES = ("0800-2000", "0800-0113", "0800-0432", "Bel meteen 112")
 
 
-def sensible(answer: List[Dict[str, Any]]) -> Optional[str]:
-    """Why a 200 answer is not sensible (not Dutch, an error or template text, a crisis reply), or None."""
+#: Words every English reply has some of (for a message Wegwijs recognises as English, issue 19).
+ENGLISH_WORDS = {"you", "the", "a", "is", "not", "i", "what", "can", "or", "and", "of", "with", "that", "for",
+                 "at", "your", "school", "question", "type", "hi", "am", "want"}
+
+
+def sensible(answer: List[Dict[str, Any]], message: str = "") -> Optional[str]:
+    """Why a 200 answer is not sensible (not in the message's language: Dutch, or English for a message
+    recognised as English; an error or template text; a crisis reply), or None."""
+    from wegwijs import language
+
     text = texts(answer)
     words = set(re.findall(r"[a-zà-ÿ]+", text.lower()))
-    if len(words & DUTCH_WORDS) < 2:
-        return f"not Dutch: {text[:200]!r}"
+    detected = language.detect(message)
+    english = detected is not None and detected.code == "en"
+    if len(words & (ENGLISH_WORDS if english else DUTCH_WORDS)) < 2:
+        return f"not {'English' if english else 'Dutch'}: {text[:200]!r}"
     bad = [marker for marker in NOT_SENSIBLE if re.search(rf"(?<!\w){re.escape(marker)}", text)
            and (not marker[-1].isalnum() or re.search(rf"{re.escape(marker)}(?!\w)", text))]
     if bad:
@@ -401,7 +411,7 @@ def test_1000_generated_messages_get_a_sensible_answer_and_no_server_error(stack
         if status == 200:
             assert any(message.get("text") or message.get("buttons") for message in answer)
             assert chat_guard.NO_REPLY not in texts(answer) and chat_guard.UNAVAILABLE not in texts(answer)
-            problem = sensible(answer)
+            problem = sensible(answer, text)
             assert problem is None, (text, problem)
             outcome["stored"] += 1
             outcome["senders"].append(sender)

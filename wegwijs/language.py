@@ -122,7 +122,7 @@ def probabilities(text: str) -> Dict[str, float]:
 
 def _markers(words) -> "tuple[int, int]":
     """How many of the words are Dutch-only and English-only function words."""
-    folded = [word.lower() for word in words]
+    folded = {word.lower() for word in words}  # distinct words: "a a a" is not three English words
     return (sum(word in DUTCH_WORDS and word not in ENGLISH_WORDS for word in folded),
             sum(word in ENGLISH_WORDS and word not in DUTCH_WORDS for word in folded))
 
@@ -132,7 +132,8 @@ def detect(text: str) -> Optional[Detection]:
     text = (text or "").strip()
     if text.startswith("/"):  # a button payload
         return None
-    words = WORD.findall(text)
+    # single letters are no words here ("A0A oner" is not three English words)
+    words = [word for word in WORD.findall(text) if len(word) >= 2]
     if not words:
         return None
     script = _script(text)

@@ -68,3 +68,21 @@ def test_retention_removes_only_silent_conversations(db_url):
 
 def test_retention_on_an_empty_database(db_url):
     assert purge_conversations(db_url, days=30) == 0
+
+
+def test_database_errors_do_not_carry_the_parameters(tmp_path):
+    """Issue 20, finding 9: an error's message (logged by the caller) must not show the values it was
+    given, such as a parent's question or a contact detail."""
+    import sqlalchemy as sa
+    import pytest
+
+    from wegwijs.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, secret TEXT NOT NULL UNIQUE)"))
+        connection.execute(sa.text("INSERT INTO t (secret) VALUES (:s)"), {"s": "0612345678 van Fleur"})
+    with pytest.raises(sa.exc.IntegrityError) as failed:
+        with engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO t (secret) VALUES (:s)"), {"s": "0612345678 van Fleur"})
+    assert "0612345678" not in str(failed.value)

@@ -28,7 +28,9 @@ def make_engine(db_url: str) -> Engine:
     prepare_sqlite_path(db_url)
     is_sqlite = sa.engine.make_url(db_url).get_backend_name() == "sqlite"
     engine = sa.create_engine(
-        db_url, future=True, pool_pre_ping=not is_sqlite,
+        # hide_parameters: a database error (logged by its caller) never shows the values, such as a
+        # parent's question or phone number (issue 20, finding 9)
+        db_url, future=True, pool_pre_ping=not is_sqlite, hide_parameters=True,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} if is_sqlite else {},
     )
     if is_sqlite:

@@ -4,6 +4,8 @@ how to answer, and consent; then the handover is stored and the role is mailed a
 The texts and parsing live in ``wegwijs.handovers.dialogue`` (tested without Rasa); these actions
 only connect them to the conversation. Safety first: a crisis message during the form gets its help
 line straight away (the form keeps priority over rules in Rasa, so the safety rules would not fire).
+The caps on new handovers (``wegwijs.handovers.limits``) and the bundling of notification mails
+(``wegwijs.handovers.batching``) only concern creating handovers; help lines are never held back.
 """
 from __future__ import annotations
 
@@ -22,10 +24,9 @@ from wegwijs import ages
 from wegwijs import transcripts
 from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import Handover
-from wegwijs.handovers import dialogue, dialogue_en, service
+from wegwijs.handovers import batching, dialogue, dialogue_en, limits, service
 from wegwijs.handovers.contact import normalize_email, normalize_phone, parse_method
 from wegwijs.handovers.hours import expectation
-from wegwijs.handovers.notify import send_notification
 from wegwijs.handovers.routing import Route, route, urgency_of
 from wegwijs.replies import for_language as replies_for
 from wegwijs.safety import INTENT_PREFIX
@@ -141,6 +142,32 @@ async def open_handover(conversation_id: str) -> Optional[Handover]:
         return None
 
 
+def client_network(tracker: Tracker) -> Optional[str]:
+    """The chat channel's hash of the parent's network, from the message's metadata (None without it)."""
+    return limits.network_of(tracker.latest_message.get("metadata"))
+
+
+async def cap_reached(tracker: Tracker, school: School) -> Optional[str]:
+    """Which cap one more handover of this conversation would pass (None also when the database is
+    unreachable: the cap is checked again when the handover is made)."""
+    def query() -> Optional[str]:
+        with session_factory(settings().db_url)() as session:
+            return service.cap_reached(session, limits.Caps.from_settings(settings()),
+                                       conversation_id=tracker.sender_id, school_id=school.id,
+                                       network=client_network(tracker))
+    try:
+        return await asyncio.to_thread(query)
+    except Exception:  # noqa: BLE001 - a missing table or database must not stop the conversation
+        logger.exception("could not count handovers")
+        return None
+
+
+def capped_text(tracker: Tracker, school: School, cap: str) -> str:
+    """The refusal for ``cap``, with the school's own phone and the help lines."""
+    return texts(tracker).capped(cap, school, replies_for(language_of(tracker)).describe_reach(
+        school.contacts["contact_person"]))
+
+
 class ValidateHandoverForm(FormValidationAction):
     """Validates each answer of the handover form; 'stop' at any point means share nothing."""
 
@@ -152,9 +179,9 @@ class ValidateHandoverForm(FormValidationAction):
         school, _ = school_of(tracker)
         if school is None or tracker.get_slot(CONSENT) == dialogue.NO:
             return []
-        if tracker.get_slot(QUESTION) is None and tracker.get_slot(CONSENT) is None and \
-                await open_handover(tracker.sender_id):
-            return []  # already with a professional: the submit action says so
+        if tracker.get_slot(QUESTION) is None and tracker.get_slot(CONSENT) is None and (
+                await open_handover(tracker.sender_id) or await cap_reached(tracker, school)):
+            return []  # already with a professional, or a cap is reached: the submit action says so
         slots = [QUESTION, CLASS, METHOD]
         if tracker.get_slot(METHOD) in ("phone", "email"):
             slots.append(DETAIL)
@@ -369,6 +396,11 @@ class ActionHandoverSubmit(Action):
                 who=Route(existing.role, contact, "").who(language),
                 how=say.how_contact(existing.contact_method, existing.contact_detail)))
             return events + _reset()
+        if tracker.get_slot(CONSENT) is None:
+            cap = await cap_reached(tracker, school)
+            if cap:  # the form stopped before the question: say why, and where the question can go
+                dispatcher.utter_message(text=capped_text(tracker, school, cap))
+                return events + _reset()
         urgency = await conversation_urgency(tracker)
         chosen = route_for(tracker, school, urgency)
         if tracker.get_slot(CONSENT) != dialogue.YES:
@@ -385,6 +417,7 @@ class ActionHandoverSubmit(Action):
         topic = topic_of(tracker)
         child_class = tracker.get_slot(CLASS)
         band = tracker.get_slot(AGE_SLOT)
+        network = client_network(tracker)
 
         def store() -> Handover:
             with session_factory(config.db_url)() as session, session.begin():
@@ -394,30 +427,23 @@ class ActionHandoverSubmit(Action):
                     contact_detail=detail, consent_text=last_consent_text(tracker), topic=topic,
                     child_class=None if child_class == dialogue.UNKNOWN_CLASS else child_class,
                     age_band=band if band in ages.BANDS else None,
-                    urgency=urgency)
+                    urgency=urgency, client_network=network, caps=limits.Caps.from_settings(config))
         try:
             handover = await asyncio.to_thread(store)
+        except limits.CapReached as refused:
+            dispatcher.utter_message(text=capped_text(tracker, school, refused.cap))
+            return _reset()
         except Exception:  # noqa: BLE001 - tell the parent, never stay silent
             logger.exception("could not store a handover")
             dispatcher.utter_message(text=texts(tracker).FAILED.format(
                 reach=replies_for(language_of(tracker)).describe_reach(chosen.contact)))
             return _reset()
-        address = chosen.contact.email or school.contacts["contact_person"].email
-        sent = await asyncio.to_thread(send_notification, config, address, chosen.label, school.name,
-                                       handover.public_id, handover.urgency)
-        if sent:
-            await asyncio.to_thread(_mark_notified, config.db_url, handover.id)
+        # a mail now, or bundled with the others of the address's window when it ends
+        await batching.notify_new_handover(config, handover.id, handover.public_id,
+                                           chosen.contact.email or school.contacts["contact_person"].email)
         language = language_of(tracker)
         dispatcher.utter_message(text=texts(tracker).handed_over(
             chosen, school, method, detail, when_text(chosen, school, language),
             config.handover_retention_days))
         return _reset() + [SlotSet(HANDOVER_ID, handover.public_id)]
 
-
-def _mark_notified(db_url: str, handover_id: int) -> None:
-    from wegwijs.db.models import utcnow
-
-    with session_factory(db_url)() as session, session.begin():
-        handover = session.get(Handover, handover_id)
-        if handover is not None:
-            handover.notified_at = utcnow()

@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import requests
 import yaml
@@ -174,11 +174,19 @@ class Outcome:
     replies: int = 0
 
 
+#: the conversation keys of the Wegwijs stack this benchmark started (its senders need their secrets)
+CHAT_KEYS: Dict[str, Any] = {}
+
+
 def send(session: requests.Session, url: str, body: Dict, timeout: float) -> Outcome:
     """POST one message; an error is the HTTP status, ``timeout`` or the exception's class name."""
+    from wegwijs.chat_guard import SECRET_HEADER
+
+    keys = CHAT_KEYS.get("keys")
+    headers = {SECRET_HEADER: keys.secret(body["sender"])} if keys else {}
     started = time.perf_counter()
     try:
-        response = session.post(url, json=body, timeout=timeout)
+        response = session.post(url, json=body, timeout=timeout, headers=headers)
         latency = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             return Outcome(latency, f"HTTP {response.status_code}")
@@ -592,7 +600,10 @@ def wegwijs_specs(workdir: Path, rasa_ports: List[int], actions_port: int,
     config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(config))
-    keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex * 2, "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
+    keys = serve.new_secrets()
+    from wegwijs.chat_guard import ConversationKeys
+
+    CHAT_KEYS["keys"] = ConversationKeys(keys["WEGWIJS_CHAT_SECRET"])
     extra = {"WEGWIJS_DB_URL": db_url, "WEGWIJS_RATE_CONVERSATION_PER_MINUTE": "0",
              "WEGWIJS_RATE_IP_PER_MINUTE": "0"}
     specs: List[serve.Service] = []

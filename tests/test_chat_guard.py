@@ -17,12 +17,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from support import free_port
 from wegwijs import chat_guard
-from wegwijs.chat_guard import (EMPTY, MAX_CHARS, NO_REPLY, TOO_LONG, UNAVAILABLE, RateLimiter, SeenMessages,
+from wegwijs.chat_guard import (ConversationKeys, EMPTY, MAX_CHARS, NO_REPLY, TOO_LONG, UNAVAILABLE, RateLimiter, SeenMessages,
                                 clean_metadata, clean_text, inspect, valid_conversation_id)
 from wegwijs.channels import Guard, NotStoring, StorageFailure, button_intents, make_storage_loud
 from wegwijs.lock_store import WegwijsLockStore
 from wegwijs.settings import Settings
 from wegwijs.tracker_store import WegwijsTrackerStore
+
+KEYS = ConversationKeys("a test key of at least thirty-two characters")
 
 INTENTS = ["affirm", "deny", "talk_to_human", "more_info", "inform_age", "care_mentor"]
 
@@ -139,7 +141,7 @@ class Clock:
 
 def test_rate_limit_per_conversation_in_memory():
     clock = Clock()
-    limiter = RateLimiter(per_conversation=3, per_ip=0, clock=clock)
+    limiter = RateLimiter(per_conversation=3, per_ip=0, clock=clock, keys=KEYS)
     assert [run(limiter.wait_seconds("conv-a" * 3, "1.2.3.4")) for _ in range(3)] == [0, 0, 0]
     wait = run(limiter.wait_seconds("conv-a" * 3, "1.2.3.4"))
     assert 1 <= wait <= 60
@@ -149,7 +151,7 @@ def test_rate_limit_per_conversation_in_memory():
 
 
 def test_rate_limit_per_ip_in_memory():
-    limiter = RateLimiter(per_conversation=0, per_ip=2, clock=Clock())
+    limiter = RateLimiter(per_conversation=0, per_ip=2, clock=Clock(), keys=KEYS)
     assert run(limiter.wait_seconds("c" * 16, "10.0.0.1")) == 0
     assert run(limiter.wait_seconds("d" * 16, "10.0.0.1")) == 0
     assert run(limiter.wait_seconds("e" * 16, "10.0.0.1")) > 0
@@ -158,13 +160,13 @@ def test_rate_limit_per_ip_in_memory():
 
 
 def test_no_limits_when_switched_off():
-    limiter = RateLimiter(per_conversation=0, per_ip=0, clock=Clock())
+    limiter = RateLimiter(per_conversation=0, per_ip=0, clock=Clock(), keys=KEYS)
     assert all(run(limiter.wait_seconds("c" * 16, "10.0.0.1")) == 0 for _ in range(500))
 
 
 def test_rate_limits_in_redis_are_shared_by_processes(redis_server):
     clock = Clock(2_000_010.0)
-    first, second = (RateLimiter(2, 0, redis_server.url, clock=clock) for _ in range(2))
+    first, second = (RateLimiter(2, 0, redis_server.url, clock=clock, keys=KEYS) for _ in range(2))
     conversation = uuid.uuid4().hex
 
     async def scenario():
@@ -177,17 +179,54 @@ def test_rate_limits_in_redis_are_shared_by_processes(redis_server):
 
 
 def test_rate_limits_let_messages_through_when_redis_is_down():
-    limiter = RateLimiter(1, 1, f"redis://127.0.0.1:{free_port()}/0", clock=Clock())
+    limiter = RateLimiter(1, 1, f"redis://127.0.0.1:{free_port()}/0", clock=Clock(), keys=KEYS)
     assert [run(limiter.wait_seconds("c" * 16, "1.1.1.1")) for _ in range(3)] == [0, 0, 0]
 
 
 def test_redis_keeps_no_ip_address(redis_server):
+    """Finding 9 of the security review: the IP hash had no secret salt, so anyone reading Redis could
+    hash all 2^32 IPv4 addresses and find a parent's. Now it is keyed with WEGWIJS_CHAT_SECRET."""
+    import hashlib
+
     import redis
 
-    limiter = RateLimiter(5, 5, redis_server.url)
-    run(limiter.wait_seconds("c" * 16, "203.0.113.77"))
-    keys = [key.decode() for key in redis.Redis.from_url(redis_server.url).keys("wegwijs:rate:*")]
-    assert keys and not any("203.0.113.77" in key or "c" * 16 in key for key in keys)
+    client = redis.Redis.from_url(redis_server.url)
+    names = []
+    for key in (KEYS, ConversationKeys("another secret of at least 32 chars")):
+        client.flushdb()
+        run(RateLimiter(5, 5, redis_server.url, keys=key).wait_seconds("c" * 16, "203.0.113.77"))
+        names.append(sorted(name.decode() for name in client.keys("wegwijs:rate:ip:*")))
+    assert names[0] and names[0] != names[1]  # without the key, the name cannot be computed
+    unsalted = hashlib.sha256(b"wegwijs-rate:ip:203.0.113.77").hexdigest()[:24]
+    assert not any("203.0.113.77" in name or unsalted in name for name in names[0])
+
+
+def test_conversation_secrets():
+    conversation, secret = KEYS.issue()
+    assert chat_guard.valid_conversation_id(conversation) and len(secret) >= 43  # 256 bits
+    assert KEYS.check(conversation, secret)
+    assert not KEYS.check(conversation, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
+    assert not KEYS.check(conversation, None) and not KEYS.check(conversation, "")
+    assert not KEYS.check(KEYS.issue()[0], secret)  # another conversation's secret
+    assert not ConversationKeys("another secret of at least 32 chars").check(conversation, secret)
+    assert not KEYS.check("kort", KEYS.secret("kort"))
+    assert KEYS.issue()[0] != conversation
+    with pytest.raises(ValueError, match="WEGWIJS_CHAT_SECRET"):
+        ConversationKeys("te kort")
+    with pytest.raises(ValueError, match="WEGWIJS_CHAT_SECRET"):
+        Guard(Settings.from_env({}))
+
+
+def test_the_network_is_the_ipv4_address_or_the_ipv6_slash_64_and_changes_daily():
+    day = "2026-12-04"
+    assert KEYS.network("2001:db8:1:2::1", day) == KEYS.network("2001:db8:1:2:ffff:1:2:3", day)
+    assert KEYS.network("2001:db8:1:2::1", day) != KEYS.network("2001:db8:1:3::1", day)
+    assert KEYS.network("203.0.113.7", day) != KEYS.network("203.0.113.8", day)
+    assert KEYS.network("::ffff:203.0.113.7", day) == KEYS.network("203.0.113.7", day)
+    assert KEYS.network("203.0.113.7", day) != KEYS.network("203.0.113.7", "2026-12-05")
+    assert KEYS.network("203.0.113.7", day) != ConversationKeys("b" * 40).network("203.0.113.7", day)
+    assert KEYS.network(None) is None and KEYS.network("geen adres") is None
+    assert "203.0.113" not in KEYS.network("203.0.113.7")
 
 
 # ---------------------------------------------------------------- each message once
@@ -261,7 +300,7 @@ def test_a_memory_tracker_store_is_refused():
 
 
 def _guard(db_url) -> Guard:
-    return Guard(Settings.from_env({"WEGWIJS_DB_URL": db_url}))
+    return Guard(Settings.from_env({"WEGWIJS_DB_URL": db_url, "WEGWIJS_CHAT_SECRET": "s" * 40}))
 
 
 def _message(output=None):

@@ -35,7 +35,9 @@ class Stack:
     def __init__(self, home, tmp, db_url: str) -> None:
         self.home, self.tmp, self.db_url = home, tmp, db_url
         self.rasa_port, self.actions_port, self.web_port = free_port(), free_port(), free_port()
-        keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex * 2, "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
+        keys = serve.new_secrets()
+        self.keys = chat_guard.ConversationKeys(keys["WEGWIJS_CHAT_SECRET"])
+        self.jwt_secret = keys["WEGWIJS_RASA_JWT_SECRET"]
         specs = serve.services(home, "127.0.0.1", self.rasa_port, self.actions_port, self.web_port,
                                endpoints=endpoints_for(home, tmp, self.actions_port), keys=keys)
         self.specs = {spec.name: spec for spec in specs}
@@ -57,8 +59,12 @@ class Stack:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def post(self, body: Any, headers: Optional[Dict[str, str]] = None) -> Tuple[int, Any, Dict[str, str]]:
-        """POST to the REST channel: status, JSON answer, headers."""
+        """POST to the REST channel: status, JSON answer, headers (with the conversation's secret unless
+        ``headers`` name one)."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sender = body.get("sender") if isinstance(body, dict) else None
+        if isinstance(sender, str):
+            headers = {chat_guard.SECRET_HEADER: self.keys.secret(sender), **(headers or {})}
         request = urllib.request.Request(self.url + "/webhooks/rest/webhook", data=data,
                                          headers={"Content-Type": "application/json", **(headers or {})})
         try:
@@ -196,7 +202,12 @@ def test_only_known_metadata_is_stored(stack):
         "name": "Nep", "role": "directeur"}, "email": "ouder@example.nl"}})
     user = of_kind(stack.user_events(sender), "user")[0]
     assert user["metadata"]["school_id"] == SCHOOL
-    assert set(user["metadata"]) <= {"school_id", "assistant_id", "model_id"}  # Rasa adds its ids
+    # Rasa adds its ids; the server adds the keyed hash of the client's network (for the handover caps)
+    assert set(user["metadata"]) <= {"school_id", "assistant_id", "model_id", "network"}
+    assert user["metadata"]["network"] == stack.keys.network("127.0.0.1")
+    forged = new_id()
+    stack.post({"sender": forged, "message": "hoi", "metadata": {"network": "0" * 24}})
+    assert of_kind(stack.user_events(forged), "user")[0]["metadata"]["network"] != "0" * 24
 
 
 # ---------------------------------------------------------------- limits and origins
@@ -245,28 +256,91 @@ def test_socketio_refuses_pages_that_are_not_school_websites(stack):
     client.disconnect()
 
 
+# ---------------------------------------------------------------- the conversation's secret
+
+def test_a_rest_message_needs_the_conversations_secret(stack):
+    """Finding 3 of the security review: the conversation id was the only key, and a client could choose
+    its own id."""
+    sender = new_id()
+    assert stack.say(sender, "mijn zoon wordt gepest")[0] == 200
+    for headers in ({chat_guard.SECRET_HEADER: ""}, {chat_guard.SECRET_HEADER: stack.keys.secret(new_id())},
+                    {chat_guard.SECRET_HEADER: chat_guard.ConversationKeys("z" * 40).secret(sender)}):
+        status, answer, _ = stack.post({"sender": sender, "message": "nog een vraag"}, headers)
+        assert status == 403 and answer[0]["text"] == chat_guard.NOT_YOURS, headers
+    assert [event["text"] for event in of_kind(stack.user_events(sender), "user")] == ["mijn zoon wordt gepest"]
+
+
+def test_a_rest_client_gets_its_conversation_from_the_server(stack):
+    request = urllib.request.Request(stack.url + "/webhooks/rest/conversations", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        issued = json.loads(response.read())
+    assert chat_guard.valid_conversation_id(issued["sender"])
+    status, answer, _ = stack.post({"sender": issued["sender"], "message": "wat doet een mentor?"},
+                                   {chat_guard.SECRET_HEADER: issued["secret"]})
+    assert status == 200 and answer
+
+
+def test_a_socket_that_knows_only_the_id_hears_nothing_and_cannot_write(stack):
+    """The parent's socket, then another socket that asks for the parent's conversation id without the
+    secret (as someone who read the id in a log would): it gets a conversation of its own, does not hear
+    the staff reply meant for the parent, and cannot write into the parent's conversation."""
+    from wegwijs.handovers.live import RasaClient
+
+    parent = Parent(stack)
+    assert parent.send("wat doet de mentor?") == {"status": "ok"}  # staff replies go to its latest channel
+    answered = len(parent.wait_for_reply(1))
+    intruder = socketio.Client(reconnection=False)
+    heard, confirmed = [], []
+    intruder.on("bot_uttered", lambda data: heard.append(data))
+    intruder.on("session_confirm", lambda *issued: confirmed.append(issued))
+    intruder.connect(stack.url, headers={"Origin": SCHOOL_ORIGIN}, transports=["websocket"],
+                     socketio_path="socket.io", wait_timeout=20)
+    try:
+        intruder.emit("session_request", {"session_id": parent.session})
+        deadline = time.monotonic() + 20
+        while not confirmed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert confirmed and confirmed[0][0] != parent.session
+        RasaClient(stack.url, stack.jwt_secret).say(parent.session, "Ik bel je morgen.", "Sanne Visser",
+                                                     "zorgcoördinator")
+        assert any("Ik bel je morgen." in text for text in parent.wait_for_reply(answered + 1))
+        time.sleep(1)
+        assert not any("Ik bel je morgen." in (item.get("text") or "") for item in heard)
+        ack = intruder.call("user_uttered", {"message": "ik wis alles", "session_id": parent.session,
+                                             "metadata": {"school_id": SCHOOL, "client_message_id": new_id()}},
+                            timeout=30)
+        assert ack == {"status": "refused"}
+        assert "ik wis alles" not in [event["text"] for event in of_kind(stack.user_events(parent.session), "user")]
+    finally:
+        intruder.disconnect()
+        parent.client.disconnect()
+
+
 # ---------------------------------------------------------------- faults
 
 class Parent:
     """A widget-like socket.io client: session, message ids, acknowledgements, replies."""
 
     def __init__(self, stack) -> None:
-        self.stack, self.session, self.replies = stack, new_id(), []
+        self.stack, self.session, self.secret, self.replies = stack, None, None, []
         self.client: Optional[socketio.Client] = None
         self.connect()
 
     def connect(self) -> None:
+        """Connect; the first time the server issues the conversation, after that the secret rejoins it."""
         client = socketio.Client(reconnection=False)
         client.on("bot_uttered", lambda data: self.replies.append(data.get("text") or ""))
         confirmed = []
-        client.on("session_confirm", lambda data: confirmed.append(data))
+        client.on("session_confirm", lambda *issued: confirmed.append(issued))
         client.connect(self.stack.url, headers={"Origin": SCHOOL_ORIGIN}, transports=["websocket"],
                        socketio_path="socket.io", wait_timeout=20)
-        client.emit("session_request", {"session_id": self.session})
+        client.emit("session_request", {"session_id": self.session, "secret": self.secret})
         deadline = time.monotonic() + 20
         while not confirmed and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert confirmed == [self.session]
+        assert confirmed and (self.session is None or confirmed[0] == (self.session, self.secret))
+        self.session, self.secret = confirmed[0]
         self.client = client
 
     def send(self, text: str, message_id: Optional[str] = None) -> Dict[str, Any]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import yaml
 
 from support import endpoints_for, free_port
-from wegwijs import serve
+from wegwijs import chat_guard, serve
 from wegwijs.training import model_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.timeout(900)]
@@ -42,8 +42,10 @@ REPHRASE = "anders zeggen"
 class Chat:
     """A client of the REST channel."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, chat_secret: str) -> None:
         self.url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        # the tests choose their conversation ids; the server's key gives each its secret
+        self.keys = chat_guard.ConversationKeys(chat_secret)
 
     def send(self, sender: str, text: str, school: Optional[str] = None) -> List[Dict]:
         body = {"sender": sender, "message": text}
@@ -52,8 +54,8 @@ class Chat:
             metadata["button"] = True  # a payload is a button click, as the widget sends it
         if metadata:
             body["metadata"] = metadata
-        request = urllib.request.Request(self.url, data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers={
+            "Content-Type": "application/json", chat_guard.SECRET_HEADER: self.keys.secret(sender)})
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
@@ -84,13 +86,13 @@ def stack(home, tmp_path_factory, monkeypatch_module):
     from wegwijs.db import migrate
 
     migrate.upgrade(db_url)
-    keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex * 2, "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
+    keys = serve.new_secrets()
     specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,
                            keys=keys)
     processes = serve.start(home, specs, tmp / "log", timeout=300)
     RUNNING.update(processes=processes, jwt_secret=keys["WEGWIJS_RASA_JWT_SECRET"])
     try:
-        yield Chat(rasa_port), db_url
+        yield Chat(rasa_port, keys["WEGWIJS_CHAT_SECRET"]), db_url
     finally:
         serve.stop(processes)
 

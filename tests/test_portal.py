@@ -2,7 +2,8 @@
 
 Covers login (cookie flags, CSRF, lock-out, open redirects), sessions and logout, CSRF on every
 form route, tenant isolation route by route (over ``app.routes``, so a new handover route is covered
-automatically), escaping of parent text and security headers, the audit log, reply / resolve through a
+automatically; need-to-know inside a school, the login throttle and the idle timeout are in
+``test_portal_access.py``), escaping of parent text and security headers, the audit log, reply / resolve through a
 fake Rasa client, notes, assignment, and the refusal of insecure secrets.
 
 Passwords are hashed with a cheap argon2 hasher here (monkeypatched in ``security``) so that the set
@@ -33,7 +34,7 @@ from wegwijs.handovers import service
 from wegwijs.handovers.live import RasaUnavailable
 from wegwijs.portal import app as portal_module
 from wegwijs.portal import security
-from wegwijs.portal.app import LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SESSION_COOKIE, create_app
+from wegwijs.portal.app import LOGIN_DELAYS_MINUTES, MAX_FAILED_LOGINS, SESSION_COOKIE, create_app
 from wegwijs.settings import Settings
 from wegwijs.staff import add_staff
 
@@ -390,7 +391,8 @@ def test_lockout_after_five_wrong_passwords_until_locked_until_passes(portal):
         assert login(client, user["email"], "fout-wachtwoord-123").status_code == 401
     locked_until = portal.user_row("a_staff").locked_until
     assert locked_until is not None
-    expected = utcnow() + dt.timedelta(minutes=LOCKOUT_MINUTES)
+    assert LOGIN_DELAYS_MINUTES[0] == 1  # the first wait is short; it grows (tests/test_portal_access.py)
+    expected = utcnow() + dt.timedelta(minutes=LOGIN_DELAYS_MINUTES[0])
     assert abs((locked_until - expected).total_seconds()) < 60
     refused = login(client, user["email"], user["password"])
     assert refused.status_code == 429
@@ -543,6 +545,8 @@ def test_handover_routes_are_enumerated(portal):
 
 
 def _check_404_on_every_route(portal: Portal, key: str, public_id: str, secret_text: str) -> None:
+    """Every handover route is 404 for ``key``, changes nothing but the audit log, and is audited as
+    refused: who asked what (issue 20, finding 9), without the parent's text."""
     client, csrf = portal.login_as(key)
     routes = handover_routes(portal.app)
     assert KNOWN_HANDOVER_ROUTES <= set(routes)
@@ -559,11 +563,21 @@ def _check_404_on_every_route(portal: Portal, key: str, public_id: str, secret_t
             failures.append(f"{method} {path}: {response.status_code}")
         if secret_text in response.text:
             failures.append(f"{method} {path}: shows the question")
-        if portal.snapshot() != before:
+        after = portal.snapshot()
+        audit_before = before.pop("wegwijs_audit_log")
+        audit_after = after.pop("wegwijs_audit_log")
+        if after != before:
             failures.append(f"{method} {path}: changed the database")
+        added = portal.audit_rows()[len(audit_before):]
+        if len(audit_after) != len(audit_before) + 1 or [
+                (row["user_id"], row["action"], row["detail"]) for row in added] != [
+                (portal.users[key]["id"], "denied", f"{method} {url}")]:
+            failures.append(f"{method} {path}: not audited as refused")
     assert failures == []
     assert portal.rasa.calls == []
     assert [row for row in portal.audit_rows() if row["handover_public_id"] == public_id] == []
+    for row in portal.audit_rows():
+        assert secret_text not in repr(row)
 
 
 def test_staff_of_school_a_get_404_for_school_b_on_every_handover_route(portal):
@@ -632,6 +646,9 @@ def test_inbox_lists_only_the_own_school_with_every_filter(portal):
         ids = set()
         for public_id, info in made.items():
             if info["school"] != SCHOOL_A:
+                continue
+            # need-to-know: Sanne's own role, or assigned to her (every state but "new" here)
+            if info["role"] != "zorgcoordinator" and info["status"] == "new":
                 continue
             if status in HANDOVER_STATUSES and info["status"] != status:
                 continue
@@ -872,20 +889,21 @@ def test_reply_pauses_the_bot_once_and_marks_in_progress(portal):
     assert row["status"] == "in_progress"
     assert row["assignee_id"] == portal.users["a_staff"]["id"]
     assert "Bericht verstuurd naar de ouder." in client.get(response.headers["location"]).text
-    # a second reply (by a colleague): no second pause, the assignee stays
-    colleague, colleague_csrf = portal.login_as("a_colleague")
+    # a second reply (by the school's admin, who has no role: the handover's is shown): no second
+    # pause, the assignee stays
+    colleague, colleague_csrf = portal.login_as("a_admin")
     again = colleague.post(f"/handovers/{a1}/reply",
-                           data={"csrf_token": colleague_csrf, "text": "Aanvulling van de mentor."})
+                           data={"csrf_token": colleague_csrf, "text": "Aanvulling van de school."})
     assert again.status_code == 303
     events = portal.rasa.events["conv-a1"]
     assert [event["event"] for event in events] == ["pause", "bot", "bot"]
-    assert events[2]["text"] == "Mark Mentor (mentor): Aanvulling van de mentor."
+    assert events[2]["text"] == "Beheer Het Baken (zorgcoördinator): Aanvulling van de school."
     row = portal.handover(a1)
     assert row["status"] == "in_progress"
     assert row["assignee_id"] == portal.users["a_staff"]["id"]
     replies = portal.audit_rows("reply")
     assert [r["user_id"] for r in replies] == [portal.users["a_staff"]["id"],
-                                                portal.users["a_colleague"]["id"]]
+                                                portal.users["a_admin"]["id"]]
     for entry in portal.audit_rows():
         assert not any(isinstance(v, str) and "bel u vanmiddag" in v for v in entry.values())
 
@@ -1035,7 +1053,7 @@ def test_notes_for_the_same_school(portal):
     assert response.headers["location"] == f"/handovers/{a1}?notice=note_saved"
     assert portal.notes(a1) == [{"text": "Ouder gebeld; dinsdag terugbellen.",
                                  "author_id": portal.users["a_staff"]["id"]}]
-    colleague, _ = portal.login_as("a_colleague")
+    colleague, _ = portal.login_as("a_admin")
     page = colleague.get(f"/handovers/{a1}")
     assert "Ouder gebeld; dinsdag terugbellen." in page.text
     assert "Sanne Visser" in page.text

@@ -13,6 +13,7 @@ import http.client
 import itertools
 import json
 import os
+import queue
 import shutil
 import tempfile
 import time
@@ -63,7 +64,8 @@ def topology(home, tmp_path_factory):
     patch.setenv("WEGWIJS_WIDGET_ORIGINS", "")
     running = scale.Topology(home, folder, [free_port(), free_port()], [free_port(), free_port()], free_port(),
                              free_port(), free_port())
-    keys = {"WEGWIJS_PORTAL_SECRET": uuid.uuid4().hex * 2, "WEGWIJS_RASA_JWT_SECRET": uuid.uuid4().hex}
+    keys = serve.new_secrets()
+    CHAT_KEYS["keys"] = chat_guard.ConversationKeys(keys["WEGWIJS_CHAT_SECRET"])
     try:
         scale.up(running, keys, postgres)
         yield running, postgres, keys
@@ -71,6 +73,10 @@ def topology(home, tmp_path_factory):
         scale.down(running, postgres)
         shutil.rmtree(pg_data.parent, ignore_errors=True)
         patch.undo()
+
+
+#: the stack's conversation keys: the tests choose their conversation ids and give each its secret
+CHAT_KEYS: Dict[str, Any] = {}
 
 
 def post(port: int, sender: str, text: str, school: Optional[str] = SCHOOL, source: Optional[str] = None,
@@ -82,8 +88,9 @@ def post(port: int, sender: str, text: str, school: Optional[str] = SCHOOL, sour
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=90,
                                             source_address=(source or SOURCE["address"], 0))
     try:
-        connection.request("POST", "/webhooks/rest/webhook", body=json.dumps(body).encode(),
-                           headers={"Content-Type": "application/json", **(headers or {})})
+        connection.request("POST", "/webhooks/rest/webhook", body=json.dumps(body).encode(), headers={
+            "Content-Type": "application/json", chat_guard.SECRET_HEADER: CHAT_KEYS["keys"].secret(sender),
+            **(headers or {})})
         response = connection.getresponse()
         return response.status, json.loads(response.read() or b"[]")
     finally:
@@ -146,13 +153,15 @@ def test_a_conversation_moves_between_processes_without_losing_its_state(topolog
 def test_a_staff_reply_through_one_process_reaches_the_socket_on_the_other(topology):
     running, _, keys = topology
     first, second = running.rasa_ports
-    session, received = uuid.uuid4().hex, []
+    received, confirmed = [], queue.Queue()
     client = socketio.Client(reconnection=False)
     client.on("bot_uttered", lambda data: received.append(data))
+    client.on("session_confirm", lambda *issued: confirmed.put(issued))
     client.connect(f"http://127.0.0.1:{first}", headers={"Origin": ORIGIN}, transports=["websocket"],
                    socketio_path="socket.io", wait_timeout=20)
     try:
-        client.emit("session_request", {"session_id": session})
+        client.emit("session_request", {})
+        session, _ = confirmed.get(timeout=20)
         ack = client.call("user_uttered", {"message": "ik wil graag iemand van school spreken",
                                            "session_id": session,
                                            "metadata": {"school_id": SCHOOL, "client_message_id": "m-1"}},

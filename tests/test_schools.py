@@ -33,6 +33,13 @@ def test_the_shipped_schools_are_valid_and_of_each_type(registry):
     assert len(registry.ids()) >= 3
 
 
+def test_the_shipped_schools_are_marked_as_examples(registry, tmp_path):
+    """Only example schools get demo accounts (issue 20, finding 9); a profile is no example unless it
+    says so."""
+    assert all(registry.get(school_id).example for school_id in registry.ids())
+    assert load_school(write(tmp_path, "echte-school", VALID)).example is False
+
+
 def test_file_name_is_the_id(tmp_path):
     school = load_school(write(tmp_path, "test-school", VALID))
     assert school.id == "test-school"
@@ -55,6 +62,8 @@ def test_file_name_is_the_id(tmp_path):
      "contacts.contact_person.hours.0.day"),
     ({"website": "http://insecure.example"}, "website"),
     ({"kleur": "blauw"}, "kleur"),
+    ({"example": "misschien"}, "example"),
+    ({"example": "true"}, "example"),
 ])
 def test_errors_name_the_file_and_the_field(tmp_path, change, field):
     data = {**VALID, **change}

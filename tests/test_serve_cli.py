@@ -5,7 +5,7 @@ from wegwijs import cli, serve
 
 
 def test_action_server_is_bound_to_loopback_and_rasa_uses_our_files(home):
-    keys = {"WEGWIJS_PORTAL_SECRET": "x" * 40, "WEGWIJS_RASA_JWT_SECRET": "t"}
+    keys = {"WEGWIJS_PORTAL_SECRET": "x" * 40, "WEGWIJS_RASA_JWT_SECRET": "t", "WEGWIJS_CHAT_SECRET": "c" * 40}
     specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, keys=keys)}
     assert specs["actions"].env["SANIC_HOST"] == "127.0.0.1"
     assert specs["actions"].env["RASA_TELEMETRY_ENABLED"] == "false"
@@ -32,7 +32,7 @@ def test_bad_setting_is_a_clear_error(monkeypatch, capsys):
 
 
 def test_a_serving_rasa_uses_one_tensorflow_thread_per_pool_unless_told_otherwise(home, monkeypatch):
-    keys = {"WEGWIJS_PORTAL_SECRET": "x" * 40, "WEGWIJS_RASA_JWT_SECRET": "t"}
+    keys = {"WEGWIJS_PORTAL_SECRET": "x" * 40, "WEGWIJS_RASA_JWT_SECRET": "t", "WEGWIJS_CHAT_SECRET": "c" * 40}
     monkeypatch.delenv("TF_INTER_OP_PARALLELISM_THREADS", raising=False)
     monkeypatch.setenv("TF_INTRA_OP_PARALLELISM_THREADS", "4")  # an operator's choice
     specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, keys=keys)}
@@ -42,7 +42,8 @@ def test_a_serving_rasa_uses_one_tensorflow_thread_per_pool_unless_told_otherwis
 
 
 def test_rasa_api_needs_a_jwt_and_the_portal_gets_its_secret(home):
-    keys = {"WEGWIJS_PORTAL_SECRET": "s" * 10 + "abcdefghijklmnopqrstuvwxyz", "WEGWIJS_RASA_JWT_SECRET": "tok123"}
+    keys = {"WEGWIJS_PORTAL_SECRET": "s" * 10 + "abcdefghijklmnopqrstuvwxyz", "WEGWIJS_RASA_JWT_SECRET": "tok123",
+            "WEGWIJS_CHAT_SECRET": "chat" * 10}
     specs = {s.name: s for s in serve.services(home, "127.0.0.1", 5005, 5055, 8080, portal_port=8090,
                                                keys=keys)}
     rasa = specs["rasa"].command
@@ -57,12 +58,17 @@ def test_rasa_api_needs_a_jwt_and_the_portal_gets_its_secret(home):
     assert portal.ready_url == "http://127.0.0.1:8090/healthz"
     # the action server links mails to the portal
     assert specs["actions"].env["WEGWIJS_PORTAL_URL"].endswith(":8090")
+    # the conversations' secrets: Rasa and the widget server share the key; the action server needs none
+    assert specs["rasa"].env["WEGWIJS_CHAT_SECRET"] == specs["web"].env["WEGWIJS_CHAT_SECRET"] == "chat" * 10
+    assert "WEGWIJS_CHAT_SECRET" not in specs["actions"].env and "WEGWIJS_CHAT_SECRET" not in portal.env
 
 
 def test_secrets_are_made_once_and_private(tmp_path):
     first = serve.local_secrets(tmp_path, env={})
     second = serve.local_secrets(tmp_path, env={})
     assert first == second and len(first["WEGWIJS_PORTAL_SECRET"]) >= 32
+    assert set(first) == {"WEGWIJS_PORTAL_SECRET", "WEGWIJS_RASA_JWT_SECRET", "WEGWIJS_CHAT_SECRET"}
+    assert len({first[key] for key in first}) == 3 and len(first["WEGWIJS_CHAT_SECRET"]) >= 32
     assert (tmp_path / "var" / "secrets.env").stat().st_mode & 0o077 == 0
     assert serve.local_secrets(tmp_path, env={"WEGWIJS_RASA_JWT_SECRET": "given"})["WEGWIJS_RASA_JWT_SECRET"] == "given"
 
@@ -73,7 +79,7 @@ def test_db_command_upgrades_to_the_newest_revision(db_url, capsys):
     from wegwijs.db import migrate
 
     head = ScriptDirectory.from_config(migrate.alembic_config(db_url)).get_current_head()
-    assert head == "0005"
+    assert head == "0007"
     assert cli.main(["db", "upgrade"]) == 0
     assert f"database revision: {head}" in capsys.readouterr().out
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from wegwijs.channels import WegwijsSocketIOOutput
+from wegwijs.chat_guard import CONVERSATION_HEADER, SECRET_HEADER, ConversationKeys
 from wegwijs.db import migrate
 from wegwijs.db.engine import session_factory
 from wegwijs.db.models import Handover, HandoverNote
@@ -18,11 +19,19 @@ from wegwijs.settings import Settings
 from wegwijs.web.app import create_app
 
 CONVERSATION = "a" * 32
+CHAT_SECRET = "k" * 40
+KEYS = ConversationKeys(CHAT_SECRET)
+
+
+def parent(conversation: str = CONVERSATION) -> dict:
+    """The headers of the parent's widget: the conversation and its secret."""
+    return {CONVERSATION_HEADER: conversation, SECRET_HEADER: KEYS.secret(conversation)}
 
 
 @pytest.fixture
 def web(db_url, home, monkeypatch):
     monkeypatch.setenv("WEGWIJS_WIDGET_ORIGINS", "https://andere-school.example")
+    monkeypatch.setenv("WEGWIJS_CHAT_SECRET", CHAT_SECRET)
     migrate.upgrade(db_url)
     engine = sa.create_engine(db_url, future=True)
     with engine.begin() as connection:
@@ -51,7 +60,7 @@ def test_history_has_parent_bot_and_staff_messages_and_only_the_last_buttons(web
               metadata={"wegwijs_staff": {"name": "Sanne Visser", "role": "zorgcoördinator"}})
     add_event(engine, CONVERSATION, "bot", "Nog iets?", data={"buttons": [{"title": "Ja", "payload": "/affirm"}]})
     add_event(engine, "b" * 32, "user", "van een ander gesprek")
-    messages = client.get(f"/api/conversations/{CONVERSATION}/messages").json()["messages"]
+    messages = client.get("/api/conversation/messages", headers=parent()).json()["messages"]
     assert [m["from"] for m in messages] == ["parent", "bot", "parent", "staff", "bot"]
     assert messages[0]["text"] == "Met iemand praten (knop)"
     # one bot message stays one message (the widget shows its paragraphs in one bubble)
@@ -63,11 +72,70 @@ def test_history_has_parent_bot_and_staff_messages_and_only_the_last_buttons(web
     assert "van een ander gesprek" not in json.dumps(messages)
 
 
-@pytest.mark.parametrize("bad", ["kort", "a" * 65, "abc$def" * 4, "..%2F..%2Fetc"])
+@pytest.mark.parametrize("bad", ["kort", "a" * 65, "abc$def" * 4, "..%2F..%2Fetc", ""])
 def test_odd_conversation_ids_are_refused(web, bad):
     client, _, _ = web
-    assert client.get(f"/api/conversations/{bad}/messages").status_code == 404
-    assert client.post(f"/api/conversations/{bad}/erase").status_code in (404, 405)  # never erased
+    headers = {CONVERSATION_HEADER: bad, SECRET_HEADER: KEYS.secret(bad)}
+    assert client.get("/api/conversation/messages", headers=headers).status_code == 403
+    assert client.post("/api/conversation/erase", headers=headers).status_code == 403  # never erased
+
+
+def test_without_the_conversations_secret_nothing_is_read_or_erased(web):
+    """Finding 3 of the security review: the id alone (from a log line, a shared screen) opened the
+    history, the handover status and erasing."""
+    client, engine, _ = web
+    add_event(engine, CONVERSATION, "user", "mijn zoon wordt gepest")
+    wrong = [{CONVERSATION_HEADER: CONVERSATION},
+             {CONVERSATION_HEADER: CONVERSATION, SECRET_HEADER: ""},
+             {CONVERSATION_HEADER: CONVERSATION, SECRET_HEADER: KEYS.secret("b" * 32)},
+             {CONVERSATION_HEADER: CONVERSATION, SECRET_HEADER: ConversationKeys("x" * 40).secret(CONVERSATION)}]
+    for headers in wrong:
+        for method, path in (("get", "messages"), ("get", "status"), ("post", "erase")):
+            response = getattr(client, method)(f"/api/conversation/{path}", headers=headers)
+            assert response.status_code == 403, (headers, path)
+            assert "mijn zoon" not in response.text
+    # the old address with the id in the path (and so in every access log) is gone
+    assert client.get(f"/api/conversations/{CONVERSATION}/messages").status_code == 404
+    assert client.post(f"/api/conversations/{CONVERSATION}/erase").status_code in (404, 405)
+    assert client.get("/api/conversation/messages", headers=parent()).json()["messages"][0]["text"] == \
+        "mijn zoon wordt gepest"
+
+
+def test_erasing_needs_a_school_page_or_this_server_as_origin(web):
+    client, engine, _ = web
+    add_event(engine, CONVERSATION, "user", "mijn zoon wordt gepest")
+    refused = client.post("/api/conversation/erase", headers={**parent(), "Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    assert len(client.get("/api/conversation/messages", headers=parent()).json()["messages"]) == 1
+    allowed = client.post("/api/conversation/erase", headers={**parent(), "Origin": "https://www.hetbaken.example"})
+    assert allowed.status_code == 200 and allowed.json()["events_deleted"] == 1
+
+
+def test_the_api_is_rate_limited_per_conversation(web, monkeypatch):
+    _, engine, _ = web
+    monkeypatch.setenv("WEGWIJS_API_RATE_PER_MINUTE", "5")
+    client = TestClient(create_app(Settings.from_env()))
+    statuses = [client.get("/api/conversation/status", headers=parent()).status_code for _ in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    limited = client.get("/api/conversation/status", headers=parent())
+    assert int(limited.headers["retry-after"]) >= 1 and "Probeer het over een minuut" in limited.text
+    assert client.get("/api/conversation/status", headers=parent("b" * 32)).status_code == 200
+
+
+def test_the_server_refuses_to_start_without_the_chat_secret(db_url, monkeypatch):
+    monkeypatch.delenv("WEGWIJS_CHAT_SECRET", raising=False)
+    with pytest.raises(ValueError, match="WEGWIJS_CHAT_SECRET"):
+        create_app(Settings.from_env())
+
+
+def test_html_pages_have_a_content_security_policy_and_cannot_be_framed(web):
+    client, _, _ = web
+    for path in ("/demo/", "/demo/het-baken/", "/privacy.html"):
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert "connect-src 'self' http://localhost:5005 ws://localhost:5005" in policy
+        assert response.headers["x-frame-options"] == "DENY"
 
 
 def test_erase_deletes_events_and_handover_content(web):
@@ -80,7 +148,7 @@ def test_erase_deletes_events_and_handover_content(web):
             question="mijn zoon wordt gepest", contact_method="phone", contact_detail="0612345678",
             consent_text="toestemming")
         session.add(HandoverNote(handover_id=handover.id, text="bellen"))
-    response = client.post(f"/api/conversations/{CONVERSATION}/erase")
+    response = client.post("/api/conversation/erase", headers=parent())
     assert response.json() == {"erased": True, "events_deleted": 1, "handovers_erased": 1}
     with engine.connect() as connection:
         assert connection.execute(sa.text("select count(*) from events where sender_id = :s"),
@@ -91,18 +159,18 @@ def test_erase_deletes_events_and_handover_content(web):
         assert row.question is None and row.contact_detail is None and row.status == "resolved"
         assert row.purged_at is not None
         assert connection.execute(sa.select(sa.func.count()).select_from(HandoverNote)).scalar() == 0
-    assert client.get(f"/api/conversations/{CONVERSATION}/messages").json() == {"messages": []}
-    assert client.get(f"/api/conversations/{CONVERSATION}/status").json() == {"handover": None}
+    assert client.get("/api/conversation/messages", headers=parent()).json() == {"messages": []}
+    assert client.get("/api/conversation/status", headers=parent()).json() == {"handover": None}
 
 
 def test_status_names_the_role_and_follows_the_handover(web):
     client, _, db_url = web
-    assert client.get(f"/api/conversations/{CONVERSATION}/status").json() == {"handover": None}
+    assert client.get("/api/conversation/status", headers=parent()).json() == {"handover": None}
     with session_factory(db_url)() as session, session.begin():
         service.create_handover(session, school_id="het-baken", role="zorgcoordinator",
                                 conversation_id=CONVERSATION, question="vraag", contact_method="chat",
                                 consent_text="ok")
-    status = client.get(f"/api/conversations/{CONVERSATION}/status").json()["handover"]
+    status = client.get("/api/conversation/status", headers=parent()).json()["handover"]
     assert status["status"] == "new"
     assert status["text"] == "Je vraag ligt bij de zorgcoördinator (Sanne Visser). Die heeft hem nog niet gelezen."
 
@@ -122,11 +190,15 @@ def test_demo_pages_embed_the_widget_with_the_school_id(web):
 
 def test_cors_allows_school_websites_and_configured_origins_only(web):
     client, _, _ = web
-    url = f"/api/conversations/{CONVERSATION}/messages"
+    url = "/api/conversation/messages"
     for origin in ("https://www.hetbaken.example", "https://andere-school.example"):
-        assert client.get(url, headers={"Origin": origin}).headers.get(
+        assert client.get(url, headers={"Origin": origin, **parent()}).headers.get(
             "access-control-allow-origin") == origin
-    assert "access-control-allow-origin" not in client.get(url, headers={"Origin": "https://evil.example"}).headers
+        preflight = client.options(url, headers={"Origin": origin, "Access-Control-Request-Method": "GET",
+                                                 "Access-Control-Request-Headers": "x-wegwijs-secret"})
+        assert preflight.status_code == 200
+    assert "access-control-allow-origin" not in client.get(
+        url, headers={"Origin": "https://evil.example", **parent()}).headers
 
 
 def test_staff_messages_reach_the_socket_with_name_and_role():

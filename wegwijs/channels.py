@@ -20,13 +20,18 @@ payloads, metadata, rate limits). Around Rasa:
   reply sent through any process reaches the parent's socket, and rate limits and message ids are shared.
 - **Origins**: socket.io connections from a browser page that is not a school website (or a configured
   widget origin) are refused; Rasa's ``--cors`` (``wegwijs rasa``) covers the HTTP side.
+- **The conversation's secret** (:class:`wegwijs.chat_guard.ConversationKeys`): the server issues the id
+  and its secret (socket.io: ``session_confirm`` answers with both; REST: ``POST /webhooks/rest/conversations``).
+  A socket joins a conversation (and hears its staff replies) only with the right secret, and writes only
+  to the conversation it joined; a REST message needs the secret in the ``X-Wegwijs-Secret`` header.
+- **The client's network** (a keyed hash of the IPv4 address or IPv6 /64, changing daily) goes into the
+  message's metadata as ``network``, set by the server only, so the action server can cap handovers.
 
 ``GET /webhooks/rest/`` reports the stores in use and answers 503 when conversations would not be kept.
 """
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -88,8 +93,9 @@ class Guard:
     def __init__(self, settings: Optional[Settings] = None) -> None:
         settings = settings or Settings.from_env()
         self.settings = settings
+        self.keys = chat_guard.ConversationKeys(settings.chat_secret)
         self.limiter = chat_guard.RateLimiter(settings.rate_per_conversation, settings.rate_per_ip,
-                                              settings.redis_url)
+                                              settings.redis_url, keys=self.keys)
         self.seen = chat_guard.SeenMessages(settings.redis_url)
         self._origins: Optional[set] = None
         self._intents: tuple = (None, frozenset())
@@ -106,6 +112,11 @@ class Guard:
         if self._origins is None:
             self._origins = set(allowed_origins(self.settings))
         return self._origins
+
+    def metadata(self, verdict: chat_guard.Verdict, ip: Optional[str]) -> Dict[str, Any]:
+        """The message's metadata: what the client may send, and the server's keyed hash of its network."""
+        network = self.keys.network(ip)
+        return dict(verdict.metadata, network=network) if network else dict(verdict.metadata)
 
     async def process(self, app: Sanic, on_new_message: Handler, message: UserMessage,
                       replies: Callable[[], int]) -> Optional[str]:
@@ -201,6 +212,16 @@ class WegwijsRest(InputChannel):
         webhook = Blueprint("wegwijs_rest", __name__)
         webhook.add_route(_health, "/", methods=["GET"])
 
+        @webhook.route("/conversations", methods=["POST"])
+        async def new_conversation(request: Request) -> HTTPResponse:
+            """A new conversation: its id (``sender``) and the secret to send with each message."""
+            wait = await guard.limiter.wait_seconds("", _client_ip(request))
+            if wait:
+                return _answer(None, chat_guard.TOO_MANY, 429, {"Retry-After": str(wait)})
+            sender, secret = guard.keys.issue()
+            return response.json({"sender": sender, "secret": secret}, status=201,
+                                 headers={"Cache-Control": "no-store"})
+
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
@@ -214,13 +235,15 @@ class WegwijsRest(InputChannel):
             wait = await guard.limiter.wait_seconds(sender, _client_ip(request))
             if wait:
                 return _answer(sender, chat_guard.TOO_MANY, 429, {"Retry-After": str(wait)})
+            if not guard.keys.check(sender, request.headers.get(chat_guard.SECRET_HEADER)):
+                return _answer(None, chat_guard.NOT_YOURS, 403)
             verdict = chat_guard.inspect(body.get("message"), body.get("metadata"),
                                          guard.intents(request.app.ctx.agent))
             if verdict.refusal:
                 return _answer(sender, verdict.refusal, 413 if verdict.refusal == chat_guard.TOO_LONG else 400)
             collector = CollectingOutputChannel()
             message = UserMessage(verdict.text, collector, sender, input_channel=self.name(),
-                                  metadata=verdict.metadata)
+                                  metadata=guard.metadata(verdict, _client_ip(request)))
             problem = await guard.process(request.app, on_new_message, message,
                                           lambda: len(collector.messages))
             if problem == chat_guard.UNAVAILABLE:
@@ -326,11 +349,19 @@ class WegwijsSocketIO(SocketIOInput):
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            session_id = (data or {}).get("session_id") if isinstance(data, dict) else None
-            if not chat_guard.valid_conversation_id(session_id):
-                session_id = uuid.uuid4().hex
+            # The conversation asked for, with its secret; else a new one. Only then does the socket join
+            # the conversation's room, where Rasa (and staff replies) send its messages.
+            data = data if isinstance(data, dict) else {}
+            session_id, secret = data.get("session_id"), data.get("secret")
+            if not guard.keys.check(session_id, secret):
+                session_id, secret = guard.keys.issue()
+            session = await sio.get_session(sid, namespace=self.namespace) or {}
+            if session.get("conversation") and session["conversation"] != session_id:
+                sio.leave_room(sid, session["conversation"], namespace=self.namespace)
+            await sio.save_session(sid, dict(session, conversation=session_id), namespace=self.namespace)
             sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            # Rasa's clients read the id as the first argument; the widget also keeps the secret
+            await sio.emit("session_confirm", (session_id, secret), room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> Dict[str, Any]:
@@ -347,8 +378,11 @@ class WegwijsSocketIO(SocketIOInput):
         if not chat_guard.valid_conversation_id(sender):
             await self._tell(sid, chat_guard.BAD_CONVERSATION)
             return {"status": "refused"}
-        session = await self.sio.get_session(sid, namespace=self.namespace)
-        wait = await guard.limiter.wait_seconds(sender, (session or {}).get("ip"))
+        session = await self.sio.get_session(sid, namespace=self.namespace) or {}
+        if session.get("conversation") != sender:  # only the conversation this socket joined with its secret
+            await self._tell(sid, chat_guard.NOT_YOURS)
+            return {"status": "refused"}
+        wait = await guard.limiter.wait_seconds(sender, session.get("ip"))
         if wait:
             return {"status": "retry", "retry_after": wait, "text": chat_guard.TOO_MANY}
         app = self.app or Sanic.get_app()
@@ -370,7 +404,7 @@ class WegwijsSocketIO(SocketIOInput):
                 return {"status": "retry", "retry_after": 3}
         output = WegwijsSocketIOOutput(self.sio, self.bot_message_evt)
         message = UserMessage(verdict.text, output, sender, input_channel=self.name(),
-                              metadata=verdict.metadata)
+                              metadata=guard.metadata(verdict, session.get("ip")))
         problem = await guard.process(app, on_new_message, message, lambda: output.sent)
         if problem == chat_guard.UNAVAILABLE:
             if message_id:

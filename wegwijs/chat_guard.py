@@ -13,10 +13,18 @@
   ``WEGWIJS_REDIS_URL``, in Redis so that all Rasa processes share them.
 - **Each message once**: the widget's message id is remembered (in memory or Redis) once the message is
   processed; a repeat is acknowledged without processing it again, a failed message may be sent again.
+- **The conversation's secret** (:class:`ConversationKeys`): the server issues each conversation an id and
+  a secret (an HMAC of the id under ``WEGWIJS_CHAT_SECRET``, 256 bits). Only with both may a client write
+  to, listen to, read or erase the conversation, so knowing an id (from a log line or a shared screen)
+  is not enough, and a client cannot choose its own id. IP addresses are hashed under the same key.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import ipaddress
+import secrets
 import json
 import logging
 import re
@@ -50,6 +58,8 @@ TOO_MANY = ("Je stuurt veel berichten kort na elkaar. Wacht even en probeer het 
             "opnieuw. Bij direct gevaar: bel 112.")
 UNAVAILABLE = ("Het lukt nu even niet om je bericht te verwerken. Het is niet bewaard. Probeer het over "
                "een paar minuten opnieuw. Bij direct gevaar: bel 112.")
+NOT_YOURS = ("Ik kan dit gesprek niet openen: de sleutel van het gesprek ontbreekt of klopt niet. Laad de "
+             "pagina opnieuw om een nieuw gesprek te beginnen. Bij direct gevaar: bel 112.")
 NO_REPLY = ("Sorry, er ging iets mis aan onze kant, dus ik heb nu geen antwoord voor je. Je bericht is "
             "wel bewaard. Probeer het over een paar minuten opnieuw of neem contact op met de school. "
             "Bij direct gevaar: bel 112.")
@@ -58,6 +68,73 @@ NO_REPLY = ("Sorry, er ging iets mis aan onze kant, dus ik heb nu geen antwoord 
 def valid_conversation_id(value: Any) -> bool:
     """Whether ``value`` is a well-formed conversation id."""
     return isinstance(value, str) and bool(CONVERSATION_ID.fullmatch(value))
+
+
+def network_name(ip: Optional[str]) -> Optional[str]:
+    """The client's network as a limit counts it: the IPv4 address (also when written IPv4-mapped), or the
+    IPv6 /64 (one household gets a whole /64, so counting single IPv6 addresses would count nothing).
+    None when ``ip`` is not an IP address."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+#: the HTTP header that carries the conversation's secret (never the URL: URLs end up in access logs)
+SECRET_HEADER = "X-Wegwijs-Secret"
+#: the HTTP header that carries the conversation id for the widget's API (not the path, for the same reason)
+CONVERSATION_HEADER = "X-Wegwijs-Conversation"
+MIN_KEY_CHARS = 32
+
+
+class ConversationKeys:
+    """Conversation ids and their secrets, and keyed hashes of IP addresses, under one server key.
+
+    The secret of a conversation is ``HMAC-SHA256(key, id)``: every process with the key (the Rasa
+    processes, the widget server) can check it without sharing state, and nobody without the key can make
+    one, so only ids this server issued (:meth:`issue`) are accepted.
+    """
+
+    def __init__(self, key: Optional[str]) -> None:
+        if not key or len(key) < MIN_KEY_CHARS:
+            raise ValueError(f"WEGWIJS_CHAT_SECRET is needed: at least {MIN_KEY_CHARS} random characters "
+                             "(make run makes one in var/secrets.env)")
+        self._key = key.encode()
+
+    def _mac(self, purpose: str, value: str) -> bytes:
+        return hmac.new(self._key, f"wegwijs:{purpose}:{value}".encode(), hashlib.sha256).digest()
+
+    def secret(self, conversation_id: str) -> str:
+        """The secret of ``conversation_id`` (43 URL-safe characters, 256 bits)."""
+        return base64.urlsafe_b64encode(self._mac("conversation", conversation_id)).decode().rstrip("=")
+
+    def issue(self) -> Tuple[str, str]:
+        """A new conversation: a random id (32 hex characters) and its secret."""
+        conversation_id = secrets.token_hex(16)
+        return conversation_id, self.secret(conversation_id)
+
+    def check(self, conversation_id: Any, secret: Any) -> bool:
+        """Whether ``secret`` belongs to ``conversation_id`` (in constant time)."""
+        if not valid_conversation_id(conversation_id) or not isinstance(secret, str) or len(secret) > 128:
+            return False
+        return hmac.compare_digest(self.secret(conversation_id), secret)
+
+    def hash(self, kind: str, value: str) -> str:
+        """A keyed hash of ``value`` (an IP address, a counter name): not reversible without the key."""
+        return self._mac(kind, value).hex()[:24]
+
+    def network(self, ip: Optional[str], day: Optional[str] = None) -> Optional[str]:
+        """A keyed hash of the client's :func:`network_name` on ``day`` (default: today, UTC). The day is
+        part of the hash, so two days of one network cannot be linked."""
+        network = network_name(ip)
+        if network is None:
+            return None
+        return self.hash(f"network:{day or time.strftime('%Y-%m-%d', time.gmtime())}", network)
 
 
 def clean_text(value: str) -> str:
@@ -145,21 +222,23 @@ class RateLimiter:
 
     Counters live in memory (one process) or in Redis (``redis_url``; all processes). When Redis does not
     answer, messages are let through and a warning is logged: a parent in trouble must not be locked out
-    by a broken counter. IP addresses are only kept as a salted hash, for two minutes.
+    by a broken counter. IP addresses are only kept as a keyed hash (:meth:`ConversationKeys.hash`, whose
+    key is secret), for two minutes.
     """
 
     WINDOW = 60
 
-    def __init__(self, per_conversation: int, per_ip: int, redis_url: Optional[str] = None,
-                 clock: Any = time.time) -> None:
+    def __init__(self, per_conversation: int, per_ip: int, redis_url: Optional[str] = None, *,
+                 keys: ConversationKeys, clock: Any = time.time, prefix: str = "rate") -> None:
         self.limits = {"conversation": per_conversation, "ip": per_ip}
         self.clock = clock
+        self.keys = keys  # the same key in every process, so that they count together in Redis
+        self.prefix = prefix
         self._redis = _redis(redis_url) if redis_url else None
         self._counts: "OrderedDict[Tuple[str, str, int], int]" = OrderedDict()
 
-    @staticmethod
-    def _key(kind: str, value: str) -> str:
-        return hashlib.sha256(f"wegwijs-rate:{kind}:{value}".encode()).hexdigest()[:24]
+    def _key(self, kind: str, value: str) -> str:
+        return self.keys.hash(f"{self.prefix}:{kind}", value)
 
     async def wait_seconds(self, conversation_id: str, ip: Optional[str]) -> int:
         """0 when the message may go on, else the seconds until the current window ends."""
@@ -181,7 +260,7 @@ class RateLimiter:
             while self._counts and next(iter(self._counts))[2] < window:
                 self._counts.popitem(last=False)
             return self._counts[slot]
-        name = f"wegwijs:rate:{kind}:{key}:{window}"
+        name = f"wegwijs:{self.prefix}:{kind}:{key}:{window}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 count, _ = await pipe.incr(name).expire(name, 2 * self.WINDOW).execute()

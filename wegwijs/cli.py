@@ -57,7 +57,22 @@ def _retention(settings: Settings, days: Optional[int], handover_days: Optional[
           f"than {handover_days} days ago")
     print(f"retention: removed {removed} conversation(s) silent for more than {days} days "
           "(conversations with an open handover are kept)")
+    _send_waiting_mails(settings)
     return 0
+
+
+def _send_waiting_mails(settings: Settings) -> None:
+    """The safety net of the bundled notification mails (the action server's timer sends them when the
+    window ends; this catches those whose process stopped first)."""
+    from wegwijs.handovers.batching import flush_due
+
+    try:
+        mails = flush_due(settings)
+    except Exception as error:  # noqa: BLE001 - retention itself has been done
+        print(f"retention: could not send the waiting notification mails ({type(error).__name__})")
+        return
+    if mails:
+        print(f"retention: sent {mails} bundled notification mail(s) whose window had ended")
 
 
 def _db(settings: Settings, action: str) -> int:
@@ -86,6 +101,8 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
             if logins:
                 print("new demo accounts (passwords are shown once):")
                 print(format_logins(logins))
+            elif not any(registry.get(school_id).example for school_id in registry.ids()):
+                print("no example schools (example: true in a profile): no demo accounts")
             else:
                 print("demo accounts exist already")
             return 0
@@ -148,9 +165,14 @@ def _rasa(settings: Settings, args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
+    from wegwijs.chat_guard import ConversationKeys
     from wegwijs.serve import rasa_command, serving_env, with_jwt_secret
     from wegwijs.training import rasa_env
 
+    try:
+        ConversationKeys(settings.chat_secret)  # the chat channels need it: say so before Rasa loads
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     command = rasa_command(settings.home, args.host, args.port, settings.rasa_jwt_secret or "",
                            Path(args.endpoints) if args.endpoints else None)
     os.chdir(settings.home)

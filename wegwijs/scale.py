@@ -59,6 +59,7 @@ http {{
         proxy_set_header X-Forwarded-For $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
         location = /webhooks/rest/webhook {{ proxy_pass http://rasa_rest; }}
+        location = /webhooks/rest/conversations {{ proxy_pass http://rasa_rest; }}
         location = /webhooks/rest/ {{ proxy_pass http://rasa_rest; }}
         location /socket.io/ {{
             proxy_pass http://rasa_socketio;
@@ -193,7 +194,8 @@ def plan(topology: Topology, keys: Dict[str, str]) -> List[serve.Service]:
         specs.append(serve.Service(f"actions-{index + 1}", command, f"http://127.0.0.1:{port}/health",
                                    dict(env, **extra)))
     # the parent's address from nginx's X-Forwarded-For
-    rasa_env_ = serve.serving_env(dict(env, SANIC_PROXIES_COUNT="1"))
+    rasa_env_ = serve.serving_env(dict(env, SANIC_PROXIES_COUNT="1",
+                                       WEGWIJS_CHAT_SECRET=keys["WEGWIJS_CHAT_SECRET"]))
     for index, port in enumerate(topology.rasa_ports):
         specs.append(serve.Service(
             f"rasa-{index + 1}",
@@ -208,7 +210,8 @@ def plan(topology: Topology, keys: Dict[str, str]) -> List[serve.Service]:
     specs.append(serve.portal_service("127.0.0.1", topology.portal_port, serve.portal_env(
         env, keys, f"http://127.0.0.1:{topology.rasa_ports[0]}", topology.portal_port, local=True)))
     specs.append(serve.web_service("127.0.0.1", topology.web_port, dict(
-        env, WEGWIJS_PUBLIC_RASA_URL=f"http://localhost:{topology.proxy_port}")))
+        env, WEGWIJS_PUBLIC_RASA_URL=f"http://localhost:{topology.proxy_port}",
+        WEGWIJS_CHAT_SECRET=keys["WEGWIJS_CHAT_SECRET"])))
     return specs
 
 

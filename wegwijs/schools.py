@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, Extra, ValidationError, root_validator, validator
+from pydantic import BaseModel, Extra, StrictBool, ValidationError, root_validator, validator
 
 SCHOOL_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 SCHOOL_TYPES = ("po", "vo", "so", "vso")
@@ -126,6 +126,8 @@ class School(_Strict):
     samenwerkingsverband: str
     website: Optional[str] = None
     contacts: Dict[str, Contact]
+    #: one of the fictitious example schools: ``make run`` makes demo accounts for these only
+    example: StrictBool = False
 
     @validator("id")
     def _id(cls, value: str) -> str:

@@ -60,8 +60,17 @@ def private_var(home: Path) -> None:
         path.chmod(0o700 if path.is_dir() else 0o600)
 
 
+#: the secrets of a stack: the portal's cookies, Rasa's HTTP API, the conversations' secrets and IP hashes
+SECRET_NAMES = ("WEGWIJS_PORTAL_SECRET", "WEGWIJS_RASA_JWT_SECRET", "WEGWIJS_CHAT_SECRET")
+
+
+def new_secrets() -> Dict[str, str]:
+    """A fresh set of :data:`SECRET_NAMES` (for a stack that keeps nothing, such as a test's)."""
+    return {key: secrets.token_urlsafe(48) for key in SECRET_NAMES}
+
+
 def local_secrets(home: Path, env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """The portal secret and Rasa's JWT secret: from the environment, else made once in var/secrets.env."""
+    """:data:`SECRET_NAMES`: from the environment, else made once in var/secrets.env."""
     env = dict(os.environ if env is None else env)
     path = home / SECRETS_FILE
     stored: Dict[str, str] = {}
@@ -71,7 +80,7 @@ def local_secrets(home: Path, env: Optional[Dict[str, str]] = None) -> Dict[str,
             if key and value:
                 stored[key.strip()] = value.strip()
     changed = False
-    for key in ("WEGWIJS_PORTAL_SECRET", "WEGWIJS_RASA_JWT_SECRET"):
+    for key in SECRET_NAMES:
         if env.get(key):
             continue
         if key not in stored:
@@ -79,7 +88,7 @@ def local_secrets(home: Path, env: Optional[Dict[str, str]] = None) -> Dict[str,
             changed = True
     if changed:
         _private_write(path, "".join(f"{key}={value}\n" for key, value in stored.items()))
-    return {key: env.get(key) or stored[key] for key in ("WEGWIJS_PORTAL_SECRET", "WEGWIJS_RASA_JWT_SECRET")}
+    return {key: env.get(key) or stored[key] for key in SECRET_NAMES}
 
 
 def demo_logins(home: Path) -> str:
@@ -184,7 +193,7 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         portal = [portal_service(host, portal_port, staff_env)]
     # the demo school pages are on the web server: they may open the chat
     env.setdefault("WEGWIJS_WIDGET_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")
-    web_env = dict(env)
+    web_env = dict(env, WEGWIJS_CHAT_SECRET=keys["WEGWIJS_CHAT_SECRET"])
     web_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
     from wegwijs.channels import allowed_origins
     from wegwijs.settings import Settings
@@ -196,7 +205,8 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         Service("rasa", rasa_command(home, host, rasa_port, keys["WEGWIJS_RASA_JWT_SECRET"], endpoints, origins),
                 # answers once the model is loaded and conversations are stored in the database
                 f"http://127.0.0.1:{rasa_port}/webhooks/rest/",
-                with_jwt_secret(serving_env(env), keys["WEGWIJS_RASA_JWT_SECRET"])),
+                with_jwt_secret(serving_env(dict(env, WEGWIJS_CHAT_SECRET=keys["WEGWIJS_CHAT_SECRET"])),
+                                keys["WEGWIJS_RASA_JWT_SECRET"])),
         web_service(host, web_port, web_env),
     ] + portal
 

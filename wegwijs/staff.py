@@ -61,15 +61,19 @@ class DemoLogin:
 
 
 def demo_accounts(session: Session, registry: SchoolRegistry) -> List[DemoLogin]:
-    """One admin per example school, plus the school's care coordinator when named in the profile, and
-    one maintainer (the review page for retraining).
+    """One admin per example school (``example: true`` in its profile), plus the school's care
+    coordinator when named in the profile, and one maintainer (the review page for retraining). A real
+    school never gets one, and without example schools there are none at all.
 
     Passwords are random and made once; accounts that exist are left alone (their password is not
     known any more, so they are not returned).
     """
+    examples = [school for school in map(registry.get, registry.ids()) if school.example]
+    if not examples:
+        return []
     made: List[DemoLogin] = []
-    for school_id in registry.ids():
-        school = registry.get(school_id)
+    for school in examples:
+        school_id = school.id
         wanted = [("admin", f"admin@{school_id}.example", f"Beheer {school.name}", ())]
         for role in ("intern_begeleider", "zorgcoordinator", "school_social_worker"):
             contact = school.contacts.get(role)

@@ -4,6 +4,9 @@
  *           data-server="https://chat.wegwijs.example" defer></script>
  * Talks to Rasa's socket.io channel (session persistence) with socket.io-client 4 (vendor/), and to
  * the widget server next to this file for the history, the handover status and erasing.
+ * The server issues the conversation: its id and a secret (session_confirm). Both stay in this browser's
+ * localStorage; the secret goes with every call (a header, never a URL), so knowing the id alone opens
+ * nothing.
  * Nothing is lost: every message gets a client id and waits in localStorage until the server has
  * acknowledged it; after a lost connection the queue is sent again (the server skips ids it has seen).
  */
@@ -48,7 +51,7 @@
     (window.crypto || window.msCrypto).getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
-  var session = store("session") || store("session", randomId());
+  var session = store("session"), secret = store("secret");
   var queue = store("queue") || [];
   var socket = null, confirmed = false, sending = false, retrying = null;
 
@@ -215,18 +218,27 @@
 
   // ---------------------------------------------------------------- server
   function api(path, options) {
-    return fetch(base + "api/conversations/" + session + path, options).then(function (response) {
+    if (!session || !secret) { return Promise.reject(new Error("no conversation yet")); }
+    options = options || {};
+    options.headers = { "X-Wegwijs-Conversation": session, "X-Wegwijs-Secret": secret };
+    return fetch(base + "api/conversation" + path, options).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       return response.json();
     });
   }
   function refreshStatus() {
+    if (!session) { return; }
     api("/status").then(function (data) {
       if (data.handover) { handover.textContent = data.handover.text; handover.hidden = false; }
       else { handover.hidden = true; handover.textContent = ""; }
     }).catch(function () { /* the status is extra; the chat goes on without it */ });
   }
   function loadHistory() {
+    if (!session) {  // a first visit: nothing to load, the server issues the conversation on connect
+      return Promise.resolve().then(function () {
+        queue.forEach(function (message) { addMessage({ from: "parent", text: message.text, pending: message.id }); });
+      });
+    }
     return api("/messages").then(function (data) {
       log.textContent = "";
       data.messages.forEach(addMessage);
@@ -242,9 +254,12 @@
     socket = window.io(server, { path: "/socket.io", transports: ["websocket", "polling"] });
     socket.on("connect", function () {
       confirmed = false;
-      socket.emit("session_request", { session_id: session });
+      socket.emit("session_request", { session_id: session, secret: secret });
     });
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (id, issued) {
+      // the same conversation, or a new one when there was none (or its secret was not accepted)
+      session = store("session", id);
+      secret = store("secret", issued);
       confirmed = true;
       if ([T.connecting, T.offline, T.serverError].indexOf(status.textContent) >= 0) { setStatus(T.online); }
       flush();
@@ -265,13 +280,14 @@
     api("/erase", { method: "POST" }).then(function () {
       queue = [];
       store("queue", queue);
-      session = store("session", randomId());
+      session = store("session", null);
+      secret = store("secret", null);
       log.textContent = "";
       disclosure.classList.remove("ww-compact");
       handover.hidden = true;
       confirmBox.hidden = true;
       setStatus(T.erased);
-      if (socket && socket.connected) { socket.emit("session_request", { session_id: session }); }
+      if (socket && socket.connected) { confirmed = false; socket.emit("session_request", {}); }
       input.focus();
     }).catch(function () {
       confirmBox.hidden = true;

@@ -112,10 +112,31 @@ class Handover(Base):
     resolved_at = sa.Column(sa.DateTime, nullable=True)
     #: set when retention removed the content (question, contact, notes, transcript)
     purged_at = sa.Column(sa.DateTime, nullable=True)
+    #: the chat channel's keyed hash of the parent's network (IPv4 address or IPv6 /64), for the cap per
+    #: network (``wegwijs.handovers.limits``); cleared with the content
+    client_network = sa.Column(sa.String(32), nullable=True)
+    #: the school's address a bundled notification mail about this handover waits for (its window is
+    #: still running: ``wegwijs.handovers.batching``); NULL when none waits
+    notify_to = sa.Column(sa.String(254), nullable=True, index=True)
+
+    __table_args__ = (
+        sa.Index("ix_wegwijs_handovers_client_network_created_at", "client_network", "created_at"),
+    )
 
     assignee = relationship(StaffUser)
     notes = relationship("HandoverNote", back_populates="handover", cascade="all, delete-orphan",
                          order_by="HandoverNote.created_at")
+
+
+class MailWindow(Base):
+    """When the last notification mail went to a school's address: the next one waits until
+    ``WEGWIJS_NOTIFY_WINDOW_SECONDS`` later and bundles the handovers of the window
+    (``wegwijs.handovers.batching``)."""
+
+    __tablename__ = "wegwijs_mail_windows"
+
+    address = sa.Column(sa.String(254), primary_key=True)
+    sent_at = sa.Column(sa.DateTime, nullable=False)
 
 
 class HandoverNote(Base):
@@ -147,6 +168,22 @@ class AuditEntry(Base):
     action = sa.Column(sa.String(32), nullable=False)
     handover_public_id = sa.Column(sa.String(32), nullable=True)
     conversation_id = sa.Column(sa.String(255), nullable=True)
+    #: what a refused request asked for (action "denied"): method and path, for example "GET /audit"
+    detail = sa.Column(sa.String(255), nullable=True)
+
+
+class LoginThrottle(Base):
+    """Login attempts from one client address in its current minute (the portal's login throttle).
+
+    The address is never stored: ``key_hash`` is an HMAC of it with the portal secret
+    (``wegwijs.portal.security.address_key``). Rows of past minutes are deleted as new addresses come.
+    """
+
+    __tablename__ = "wegwijs_login_throttle"
+
+    key_hash = sa.Column(sa.String(64), primary_key=True)
+    window_start = sa.Column(sa.DateTime, nullable=False, index=True)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
 
 
 REVIEW_STATUSES = ("pending", "accepted", "relabelled", "discarded", "written", "refused")

@@ -219,3 +219,24 @@ ALREADY_OPEN = ("Je vraag ligt al bij {who}. Zodra die hem heeft gelezen, krijg 
                 "{how}. Wil je iets toevoegen? Schrijf het hier; het komt bij je vraag in het gesprek.")
 FAILED = ("Het lukt me nu niet om je vraag door te sturen. Er is niets verloren gegaan, maar neem "
           "liever zelf contact op met school. {reach}")
+#: For anything urgent while a question cannot be sent (the help lines of the safety answers).
+HELP_LINES = ("Is er nu gevaar? Bel dan 112. Geweld of mishandeling thuis: Veilig Thuis 0800-2000 (gratis, dag en "
+              "nacht). Gedachten aan zelfdoding: 113 of gratis 0800-0113. Voor kinderen: De Kindertelefoon "
+              "0800-0432.")
+
+
+def capped(cap: str, school: School, reach: str) -> str:
+    """A new handover would pass a cap (``wegwijs.handovers.limits``): nothing is sent, and where the
+    question can go instead. ``cap`` "conversation": this chat already sent its questions of today;
+    otherwise many questions came in (from this network or for this school): try again later.
+    ``reach``: how to reach the school (its phone first, from the profile)."""
+    if cap == "conversation":
+        lines = [f"Je hebt vandaag via deze chat al vragen naar {school.name} gestuurd. School heeft ze "
+                 "gekregen en beantwoordt ze. Meer vragen stuur ik vandaag niet door: deze vraag is niet "
+                 "doorgestuurd.",
+                 f"Wil je nog iets vragen of toevoegen? Neem dan zelf contact op met school. {reach}".strip()]
+    else:
+        lines = ["Er zijn net veel vragen tegelijk binnengekomen. Daarom kan ik je vraag nu niet doorsturen; "
+                 "er is niets gedeeld.",
+                 f"Probeer het over een uur opnieuw, of neem zelf contact op met {school.name}. {reach}".strip()]
+    return "\n\n".join(lines + [HELP_LINES])

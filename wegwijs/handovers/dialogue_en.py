@@ -112,6 +112,24 @@ FAILED = ("I cannot send your question right now. Nothing has been lost, but ple
           "yourself. {reach}")
 
 
+HELP_LINES = ("Is there danger right now? Call 112. Violence or abuse at home: Veilig Thuis 0800-2000 (free, day and "
+              "night). Thoughts of suicide: 113 or 0800-0113 (free). For children: De Kindertelefoon 0800-0432.")
+
+
+def capped(cap: str, school: School, reach: str) -> str:
+    """A new handover would pass a cap: nothing is sent, and where the question can go instead."""
+    if cap == "conversation":
+        lines = [f"You have already sent questions to {school.name} through this chat today. The school has "
+                 "received them and will answer them. I do not send more questions today: this question has "
+                 "not been sent.",
+                 f"Do you want to ask or add something? Please contact the school yourself. {reach}".strip()]
+    else:
+        lines = ["Many questions have just come in at the same time, so I cannot send your question right now; "
+                 "it has not been sent and nothing has been shared.",
+                 f"Please try again in an hour, or contact {school.name} yourself. {reach}".strip()]
+    return "\n\n".join(lines + [HELP_LINES])
+
+
 def for_language(language: str) -> ModuleType:
     """The handover texts for a conversation's language."""
     import sys

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from wegwijs.db.models import (CONTACT_METHODS, HANDOVER_STATUSES, URGENCIES, AuditEntry, Handover,
                                HandoverNote, StaffUser, utcnow)
+from wegwijs.handovers import limits
 
 OPEN_STATUSES = ("new", "assigned", "in_progress")
 MAX_QUESTION_CHARS = 2000
@@ -28,24 +29,47 @@ def create_handover(session: Session, *, school_id: str, role: str, conversation
                     question: str, contact_method: str, consent_text: str,
                     contact_detail: Optional[str] = None, topic: Optional[str] = None,
                     child_class: Optional[str] = None, age_band: Optional[str] = None,
-                    urgency: str = "normal") -> Handover:
-    """Store a handover the parent consented to (consent time: now)."""
+                    urgency: str = "normal", client_network: Optional[str] = None,
+                    caps: Optional[limits.Caps] = None) -> Handover:
+    """Store a handover the parent consented to (consent time: now).
+
+    ``caps``: refuse it with :class:`~wegwijs.handovers.limits.CapReached` when it would pass one of them;
+    the caller's transaction must then be rolled back (``with session.begin():`` does). The handover is
+    inserted first and counted after, in this transaction (see ``wegwijs.handovers.limits`` for why that
+    is exact across processes)."""
     if contact_method not in CONTACT_METHODS:
         raise HandoverError(f"onbekende contactwijze {contact_method!r}")
     if urgency not in URGENCIES:
         raise HandoverError(f"onbekende urgentie {urgency!r}")
     if contact_method != "chat" and not contact_detail:
         raise HandoverError("een telefoonnummer of e-mailadres ontbreekt")
+    if caps is not None:
+        limits.lock(session)
+    now = utcnow()
     handover = Handover(
         school_id=school_id, role=role, conversation_id=conversation_id,
         question=(question or "").strip()[:MAX_QUESTION_CHARS], contact_method=contact_method,
         contact_detail=contact_detail if contact_method != "chat" else None,
-        consent_text=consent_text, consented_at=utcnow(), topic=topic, child_class=child_class,
-        age_band=age_band, urgency=urgency, status="new",
+        consent_text=consent_text, consented_at=now, topic=topic, child_class=child_class,
+        age_band=age_band, urgency=urgency, status="new", created_at=now, updated_at=now,
+        client_network=client_network or None,
     )
     session.add(handover)
     session.flush()
+    if caps is not None:
+        cap = limits.passed(session, caps, conversation_id=conversation_id, school_id=school_id,
+                            network=handover.client_network, now=now)
+        if cap:
+            raise limits.CapReached(cap)
     return handover
+
+
+def cap_reached(session: Session, caps: limits.Caps, *, conversation_id: str, school_id: str,
+                network: Optional[str]) -> Optional[str]:
+    """Which cap one more handover would pass, before the parent writes their question (the cap is
+    checked again, exactly, when the handover is made)."""
+    return limits.passed(session, caps, conversation_id=conversation_id, school_id=school_id,
+                         network=network, now=utcnow(), adding=1)
 
 
 def list_for_school(session: Session, school_id: str, status: Optional[str] = None,
@@ -160,15 +184,15 @@ def open_conversation_ids(session: Session, conversation_ids: Optional[Sequence[
 def clear_content(connection: sa.engine.Connection, handover_ids: Sequence[int],
                   now: dt.datetime, resolve: bool = False) -> int:
     """Remove the personal content of these handovers (question, contact details, consent text, class,
-    notes) and mark them purged; ``resolve`` also closes them. Returns how many rows changed. Used by
-    retention and by the parent's "Gesprek verwijderen"."""
+    notes, the client network's hash) and mark them purged; ``resolve`` also closes them. Returns how many
+    rows changed. Used by retention and by the parent's "Gesprek verwijderen"."""
     table, notes = Handover.__table__, HandoverNote.__table__
     changed = 0
     for start in range(0, len(handover_ids), 500):
         chunk = list(handover_ids[start:start + 500])
         connection.execute(sa.delete(notes).where(notes.c.handover_id.in_(chunk)))
         values: dict = dict(question=None, contact_detail=None, consent_text=None, child_class=None,
-                            purged_at=now)
+                            client_network=None, purged_at=now)
         if resolve:
             values.update(status="resolved", resolved_at=sa.func.coalesce(table.c.resolved_at, now),
                           updated_at=now)

@@ -1,20 +1,28 @@
 """The staff portal (app factory). Run it with ``wegwijs portal`` (uvicorn), as its own process.
 
 Security in one place:
-- accounts with argon2 hashes; a lock-out after ``MAX_FAILED_LOGINS`` failures;
+- accounts with argon2 hashes; from ``MAX_FAILED_LOGINS`` failures in a row an account waits
+  (``LOGIN_DELAYS_MINUTES``: 1 minute, growing to 15), and each client address has at most
+  ``WEGWIJS_PORTAL_LOGINS_PER_MINUTE`` attempts a minute (counted in the database, as a keyed hash);
 - server-side sessions: the cookie holds a random token (HttpOnly, Secure, SameSite=Strict), the
-  database only its hash; every form carries the session's CSRF token (the login form an HMAC-bound one);
-- tenant isolation: every handover is loaded through ``service.get_for_school`` with the user's school,
-  so another school's id gives 404 on every route;
-- an audit row for every read of a conversation; no message text in the audit log or in logs;
+  database only its hash; a session ends after ``WEGWIJS_PORTAL_IDLE_MINUTES`` without a request and
+  after ``SESSION_HOURS`` in any case; every form carries the session's CSRF token (the login form an
+  HMAC-bound one);
+- tenant isolation and need-to-know: every handover is loaded through :func:`load`: another school's
+  handover, and for staff another role's (unless it is assigned to them), gives 404 on every route;
+  admins see all of their school's;
+- an audit row for every read of a conversation (an extra ``read_other_role`` row when an admin opens
+  one outside their roles), every refused request (``denied``) and every failed login; no message
+  text in the audit log or in logs;
 - Jinja2 autoescaping for all parent text, and a strict Content-Security-Policy.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, NoReturn, Optional
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -22,13 +30,15 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wegwijs.content import ContentLibrary
 from wegwijs.db.engine import session_factory
 from wegwijs.db.models import (CONTACT_LABELS, HANDOVER_STATUSES, REVIEW_LABELS, STATUS_LABELS,
-                               URGENCIES, URGENCY_LABELS, AuditEntry, StaffSession, StaffUser, utcnow)
+                               URGENCIES, URGENCY_LABELS, AuditEntry, Handover, LoginThrottle,
+                               StaffSession, StaffUser, utcnow)
 from wegwijs.handovers import service
 from wegwijs.handovers.contact import display_phone
 from wegwijs.handovers.live import RasaClient, RasaUnavailable
@@ -43,9 +53,15 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_COOKIE = "wegwijs_session"
 LOGIN_COOKIE = "wegwijs_login"
+#: A session ends this long after login, however busy (and earlier after the idle timeout).
 SESSION_HOURS = 8
+#: Failed logins in a row before an account has to wait.
 MAX_FAILED_LOGINS = 5
-LOCKOUT_MINUTES = 15
+#: Minutes an account waits after its 5th, 6th, 7th … failed login in a row (the last one repeats):
+#: short at first, so that somebody who knows a colleague's e-mail address cannot keep them out for long.
+LOGIN_DELAYS_MINUTES = (1, 2, 4, 8, 15)
+#: The window of the login throttle per client address.
+LOGIN_WINDOW = dt.timedelta(minutes=1)
 MAX_REPLY_CHARS = 2000
 #: The largest row id (our ids are Integer columns: int4 on PostgreSQL). A larger number from a form is no
 #: row, and the database driver would fail on it (OverflowError on SQLite, out of range on PostgreSQL).
@@ -88,23 +104,74 @@ def staff_role_label(user: StaffUser, handover_role: str) -> str:
     return _plain_role(roles[0] if roles else handover_role)
 
 
+def is_theirs(user: StaffUser, handover: Handover) -> bool:
+    """Need-to-know: the handover is routed to one of the user's roles or assigned to them."""
+    return handover.role in user.role_list or handover.assignee_id == user.id
+
+
+def login_delay(failures: int) -> Optional[dt.timedelta]:
+    """How long an account waits after ``failures`` failed logins in a row (None: not at all)."""
+    if failures < MAX_FAILED_LOGINS:
+        return None
+    step = min(failures - MAX_FAILED_LOGINS, len(LOGIN_DELAYS_MINUTES) - 1)
+    return dt.timedelta(minutes=LOGIN_DELAYS_MINUTES[step])
+
+
 def claim_login_attempt(session: Session, user_id: int, now: dt.datetime) -> bool:
-    """Count a login attempt atomically in the database, before the password is checked; False when the
-    account is locked. The fifth attempt in a row locks it for ``LOCKOUT_MINUTES`` (and starts the count
-    again); a successful login resets both. One UPDATE does the check and the count, so parallel attempts
-    cannot all pass the check before any of them is counted (issue 20, finding 1)."""
+    """Count a login attempt atomically in the database, before the password is checked; False while the
+    account has to wait. From the fifth attempt in a row each attempt makes it wait ``login_delay``
+    (1 minute, then 2, 4, 8, at most 15); a successful login resets the count. One UPDATE does the check
+    and the count, so parallel attempts cannot all pass the check before any of them is counted (issue 20,
+    finding 1)."""
     next_count = StaffUser.failed_logins + 1
-    locks = next_count >= MAX_FAILED_LOGINS
+    waits = [(next_count >= MAX_FAILED_LOGINS + step, now + dt.timedelta(minutes=minutes))
+             for step, minutes in reversed(list(enumerate(LOGIN_DELAYS_MINUTES)))]
     claimed = session.execute(
         sa.update(StaffUser)
         .where(StaffUser.id == user_id,
                sa.or_(StaffUser.locked_until.is_(None), StaffUser.locked_until <= now))
-        .values(failed_logins=sa.case((locks, 0), else_=next_count),
-                locked_until=sa.case((locks, now + dt.timedelta(minutes=LOCKOUT_MINUTES)), else_=None))
+        .values(failed_logins=next_count, locked_until=sa.case(*waits, else_=None))
         .execution_options(synchronize_session=False))
     session.commit()
     session.expire_all()  # the row changed behind the ORM's back: read it again before changing it
     return claimed.rowcount == 1
+
+
+def claim_address_attempt(session: Session, key: str, now: dt.datetime, limit: int) -> int:
+    """Count a login attempt from one client address (``key``: its keyed hash) in the database: 0 when it
+    may go on, else the seconds until that address may try again. At most ``limit`` attempts per
+    ``LOGIN_WINDOW``; like :func:`claim_login_attempt` one UPDATE checks and counts, so the limit holds for
+    parallel requests and across portal processes."""
+    row = LoginThrottle
+    new_window = row.window_start <= now - LOGIN_WINDOW
+    for _ in range(2):  # a second time when another request made the address's row first
+        claimed = session.execute(
+            sa.update(row).where(row.key_hash == key, sa.or_(new_window, row.attempts < limit))
+            .values(attempts=sa.case((new_window, 1), else_=row.attempts + 1),
+                    window_start=sa.case((new_window, now), else_=row.window_start))
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed:
+            session.commit()
+            return 0
+        started = session.execute(sa.select(row.window_start).where(row.key_hash == key)).scalar()
+        if started is not None:
+            session.commit()
+            return max(1, math.ceil((started + LOGIN_WINDOW - now).total_seconds()))
+        session.execute(sa.delete(row).where(new_window))  # the past minutes of other addresses
+        session.add(row(key_hash=key, window_start=now, attempts=1))
+        try:
+            session.commit()
+            return 0
+        except IntegrityError:
+            session.rollback()
+    return 1  # not counted twice over: refuse rather than let it through uncounted
+
+
+def wait_message(wait: dt.timedelta) -> str:
+    """The Dutch answer while an account waits."""
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return (f"Te veel mislukte pogingen. Probeer het over {minutes} "
+            f"{'minuut' if minutes == 1 else 'minuten'} opnieuw.")
 
 
 def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] = None) -> FastAPI:
@@ -137,9 +204,10 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         if value else "")
 
     app = FastAPI(title="Wegwijs staff portal", docs_url=None, redoc_url=None, openapi_url=None)
-    #: failed logins for addresses without an account, so that they lock out like real ones and the
-    #: answers do not tell which addresses exist (per process; bounded)
+    #: failed logins for addresses without an account, so that they wait like real ones and the
+    #: answers do not tell which addresses exist (per process; bounded): e-mail -> (failures, until)
     unknown_failures: Dict[str, tuple] = {}
+    idle = dt.timedelta(minutes=settings.portal_idle_minutes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     # ---------------------------------------------------------------- plumbing
@@ -167,18 +235,43 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
             raise LoginRequired()
         row = session.execute(sa.select(StaffSession).where(
             StaffSession.token_hash == security.token_hash(token))).scalar_one_or_none()
-        if row is None or row.expires_at < utcnow() or not row.user.active:
+        if row is None or not row.user.active:
             raise LoginRequired()
+        now = utcnow()
+        end = row.created_at + dt.timedelta(hours=SESSION_HOURS)  # however busy
+        if row.expires_at <= now or end <= now:
+            raise LoginRequired()
+        # the idle timeout: each request moves the end on, never past the absolute end (a write at most
+        # once a minute per session)
+        expires = min(now + idle, end)
+        if abs(expires - row.expires_at) >= dt.timedelta(minutes=1):
+            row.expires_at = expires
+            session.commit()
         return row.user, row
 
     def check_csrf(login: tuple, csrf_token: str) -> None:
         if not security.same(login[1].csrf_token, csrf_token):
             raise CsrfFailed()
 
-    def load(session: Session, user: StaffUser, handover_id: str) -> Any:
+    def deny(session: Session, user: StaffUser, request: Request) -> NoReturn:
+        """404 for a request this user may not make (another school's or another role's handover, a page
+        for admins or maintainers), written in the audit log: who asked what, and when (issue 20,
+        finding 9). Only the method and path, never any text of a parent."""
+        session.add(AuditEntry(user_id=user.id, school_id=user.school_id, action="denied",
+                               detail=f"{request.method} {request.url.path}"[:255]))
+        session.commit()
+        raise StarletteHTTPException(status_code=404)
+
+    def load(session: Session, user: StaffUser, handover_id: str, request: Request) -> Any:
+        """The handover for this user, else 404 (audited). Tenant isolation: only the user's school.
+        Need-to-know: staff only handovers routed to one of their roles or assigned to them; admins all
+        of the school's, with an explicit audit row when it is not theirs (issue 20, finding 5)."""
         handover = service.get_for_school(session, user.school_id, handover_id)
-        if handover is None:
-            raise StarletteHTTPException(status_code=404)
+        if handover is None or not (user.is_admin or is_theirs(user, handover)):
+            deny(session, user, request)
+        if not is_theirs(user, handover):
+            service.audit(session, user, "read_other_role", handover)
+            session.commit()
         return handover
 
     def cookie(response: Response, name: str, value: str, max_age: int) -> None:
@@ -216,13 +309,32 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
 
 
     def login_page(request: Request, status_code: int = 200, message: str = "",
-                   email: str = "", next_url: str = "/inbox") -> Response:
+                   email: str = "", next_url: str = "/inbox", retry_after: int = 0) -> Response:
         pre = security.new_token()
         response = render(request, "login.html", status_code, user=None, message=message,
                           email=email, next_url=next_url,
                           csrf_token=security.login_form_token(secret, pre))
         cookie(response, LOGIN_COOKIE, pre, 3600)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
         return response
+
+    def claim_unknown_attempt(email: str, now: dt.datetime) -> Optional[dt.datetime]:
+        """:func:`claim_login_attempt` for an address without an account: None when the attempt may go
+        on, else until when it waits."""
+        failures, until = unknown_failures.get(email, (0, None))
+        if until is not None and until > now:
+            return until
+        if len(unknown_failures) > 10000:
+            unknown_failures.clear()
+        delay = login_delay(failures + 1)
+        unknown_failures[email] = (failures + 1, now + delay if delay else None)
+        return None
+
+    def audit_login(session: Session, user: Optional[StaffUser], action: str) -> None:
+        session.add(AuditEntry(user_id=user.id if user else None,
+                               school_id=user.school_id if user else None, action=action))
+        session.commit()
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/inbox") -> Response:
@@ -235,35 +347,34 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         pre = request.cookies.get(LOGIN_COOKIE, "")
         if not pre or not security.same(security.login_form_token(secret, pre), csrf_token):
             return login_page(request, 403, "Het formulier was verlopen. Probeer het opnieuw.", email)
+        now = utcnow()
+        address = security.address_key(secret, request.client.host if request.client else None)
+        wait = claim_address_attempt(session, address, now, settings.portal_logins_per_minute)
+        if wait:
+            return login_page(request, 429, "Er is te vaak geprobeerd in te loggen vanaf deze "
+                                            "internetverbinding. Probeer het over een minuut opnieuw.",
+                              email, retry_after=wait)
         email = email.strip().lower()[:254]
         user = session.execute(sa.select(StaffUser).where(StaffUser.email == email)).scalar_one_or_none()
-        now = utcnow()
-        ghost = unknown_failures.get(email) if user is None else None
-        ghost_locked = ghost is not None and ghost[1] is not None and ghost[1] > now
-        if ghost_locked or (user is not None and not claim_login_attempt(session, user.id, now)):
+        if user is None:
+            until = claim_unknown_attempt(email, now)
+        else:
+            until = None if claim_login_attempt(session, user.id, now) else (user.locked_until or now)
+        if until is not None:
             security.verify_password(None, password)
-            return login_page(request, 429, f"Te veel mislukte pogingen. Probeer het over "
-                                            f"{LOCKOUT_MINUTES} minuten opnieuw.", email)
+            audit_login(session, user, "login_locked")
+            return login_page(request, 429, wait_message(until - now), email,
+                              retry_after=max(1, math.ceil((until - now).total_seconds())))
         ok = security.verify_password(user.password_hash if user else None, password)
         if not ok or user is None or not user.active:
-            if user is None:
-                count = (ghost[0] if ghost and ghost[1] is None else 0) + 1
-                if len(unknown_failures) > 10000:
-                    unknown_failures.clear()
-                unknown_failures[email] = (0, now + dt.timedelta(minutes=LOCKOUT_MINUTES)) \
-                    if count >= MAX_FAILED_LOGINS else (count, None)
-            if user is not None:  # the attempt was counted before the password was checked
-                session.add(AuditEntry(user_id=user.id, school_id=user.school_id,
-                                       action="login_failed"))
-                session.commit()
+            audit_login(session, user, "login_failed")  # counted before the password was checked
             return login_page(request, 401, "E-mailadres of wachtwoord klopt niet.", email)
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
         token = security.new_token()
         session.add(StaffSession(token_hash=security.token_hash(token), user_id=user.id,
-                                 csrf_token=security.new_token(),
-                                 expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
+                                 csrf_token=security.new_token(), created_at=now, expires_at=now + idle))
         session.add(AuditEntry(user_id=user.id, school_id=user.school_id, action="login"))
         session.commit()
         response = RedirectResponse(_safe_next(next), status_code=303)
@@ -283,13 +394,15 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
 
     # ---------------------------------------------------------------- inbox
     @app.get("/inbox", response_class=HTMLResponse)
-    def inbox(request: Request, status: str = "open", role: str = "", urgency: str = "",
+    def inbox(request: Request, status: str = "open", role: str = "", urgency: str = "", notice: str = "",
               login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
         user = login[0]
         school = schools.get(user.school_id)
         handovers = service.list_for_school(session, user.school_id, status, role or None,
                                             urgency or None) if school else []
+        handovers = [handover for handover in handovers if user.is_admin or is_theirs(user, handover)]
         return render(request, "inbox.html", user=user, session_row=login[1], school=school,
+                      message=NOTICES.get(notice, ""),
                       handovers=handovers, status=status, role=role, urgency=urgency,
                       roles=[r for r in SCHOOL_ROLES if school and r in school.contacts])
 
@@ -297,7 +410,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     def handover_page(request: Request, handover_id: str, login: tuple = Depends(current),
                       session: Session = Depends(db), notice: str = "") -> Response:
         user = login[0]
-        handover = load(session, user, handover_id)
+        handover = load(session, user, handover_id, request)
         service.audit(session, user, "read_conversation", handover)
         session.commit()
         transcript = read_transcript(session.get_bind(), handover.conversation_id, until=handover.resolved_at) \
@@ -314,11 +427,11 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         return RedirectResponse(url, status_code=303)
 
     @app.post("/handovers/{handover_id}/assign")
-    def assign(handover_id: str, assignee_id: int = Form(...), csrf_token: str = Form(""),
+    def assign(request: Request, handover_id: str, assignee_id: int = Form(...), csrf_token: str = Form(""),
                login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
         check_csrf(login, csrf_token)
         user = login[0]
-        handover = load(session, user, handover_id)
+        handover = load(session, user, handover_id, request)
         assignee = session.get(StaffUser, assignee_id) if 0 < assignee_id <= MAX_ROW_ID else None
         if assignee is None or assignee.school_id != user.school_id or not assignee.active:
             return back(handover_id, "not_same_school")
@@ -328,14 +441,16 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
             return back(handover_id, "already_resolved")
         service.audit(session, user, "assign", handover)
         session.commit()
+        if not (user.is_admin or is_theirs(user, handover)):  # given away: no longer theirs to see
+            return RedirectResponse("/inbox?notice=assigned", status_code=303)
         return back(handover_id, "assigned")
 
     @app.post("/handovers/{handover_id}/notes")
-    def add_note(handover_id: str, text: str = Form(""), csrf_token: str = Form(""),
+    def add_note(request: Request, handover_id: str, text: str = Form(""), csrf_token: str = Form(""),
                  login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
         check_csrf(login, csrf_token)
         user = login[0]
-        handover = load(session, user, handover_id)
+        handover = load(session, user, handover_id, request)
         if handover.purged_at is not None:
             return back(handover_id, "note_invalid")
         try:
@@ -350,7 +465,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
               login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
         check_csrf(login, csrf_token)
         user = login[0]
-        handover = load(session, user, handover_id)
+        handover = load(session, user, handover_id, request)
         text = text.strip()
         problem = ""
         if handover.status == "resolved":
@@ -378,11 +493,11 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         return back(handover_id, "sent")
 
     @app.post("/handovers/{handover_id}/resolve")
-    def resolve(handover_id: str, resolved_role: str = Form(""), csrf_token: str = Form(""),
+    def resolve(request: Request, handover_id: str, resolved_role: str = Form(""), csrf_token: str = Form(""),
                 login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
         check_csrf(login, csrf_token)
         user = login[0]
-        handover = load(session, user, handover_id)
+        handover = load(session, user, handover_id, request)
         if handover.status == "resolved":
             return back(handover_id, "already_resolved")
         if resolved_role and resolved_role not in SCHOOL_ROLES:
@@ -402,15 +517,15 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
         return back(handover_id, "resolved")
 
     # ---------------------------------------------------------------- review (maintainers)
-    def maintainer(login: tuple) -> StaffUser:
+    def maintainer(request: Request, session: Session, login: tuple) -> StaffUser:
         if not login[0].is_maintainer:
-            raise StarletteHTTPException(status_code=404)
+            deny(session, login[0], request)
         return login[0]
 
     @app.get("/review", response_class=HTMLResponse)
     def review_page(request: Request, notice: str = "", login: tuple = Depends(current),
                     session: Session = Depends(db)) -> Response:
-        user = maintainer(login)
+        user = maintainer(request, session, login)
         session.add(AuditEntry(user_id=user.id, action="read_review"))
         session.commit()
         return review_view(request, session, login, NOTICES.get(notice, ""))
@@ -427,7 +542,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
                       intent: str = Form(""), csrf_token: str = Form(""),
                       login: tuple = Depends(current), session: Session = Depends(db)) -> Response:
         check_csrf(login, csrf_token)
-        user = maintainer(login)
+        user = maintainer(request, session, login)
         try:
             item_ids = [int(part) for part in ids.split(",") if part.strip()][:1000]
             item_ids = [item_id for item_id in item_ids if 0 < item_id <= MAX_ROW_ID]
@@ -444,11 +559,12 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
                                 status_code=303)
 
     @app.get("/sources", response_class=HTMLResponse)
-    def sources_page(request: Request, login: tuple = Depends(current)) -> Response:
+    def sources_page(request: Request, login: tuple = Depends(current),
+                     session: Session = Depends(db)) -> Response:
         """Every answer's source, the oldest reading first, so maintainers read those again first."""
         from wegwijs.checks import readings
 
-        user = maintainer(login)
+        user = maintainer(request, session, login)
         return render(request, "sources.html", user=user, session_row=login[1], school=None,
                       rows=readings(library, warn_months=settings.source_warn_months,
                                     max_months=settings.source_max_months),
@@ -460,7 +576,7 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
                   session: Session = Depends(db)) -> Response:
         user = login[0]
         if not user.is_admin or not user.school_id:
-            raise StarletteHTTPException(status_code=404)
+            deny(session, user, request)
         rows = session.execute(
             sa.select(AuditEntry, StaffUser.display_name)
             .join(StaffUser, StaffUser.id == AuditEntry.user_id, isouter=True)

@@ -1,4 +1,5 @@
-"""Passwords (argon2), session tokens, CSRF tokens and the check that the portal secret is real."""
+"""Passwords (argon2), session tokens, CSRF tokens, keyed hashes of client addresses and the check that
+the portal secret is real."""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +9,8 @@ from typing import Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from wegwijs.chat_guard import network_name
 
 _HASHER = PasswordHasher()
 #: Verified against for unknown accounts, so a wrong e-mail takes as long as a wrong password.
@@ -63,6 +66,13 @@ def token_hash(token: str) -> str:
 def login_form_token(secret: str, cookie_token: str) -> str:
     """The login form's CSRF field, bound to the pre-login cookie by an HMAC with the secret."""
     return hmac.new(secret.encode(), f"login:{cookie_token}".encode(), hashlib.sha256).hexdigest()
+
+
+def address_key(secret: str, address: Optional[str]) -> str:
+    """What the login throttle stores of a client address: an HMAC with the portal secret, never the
+    address itself. An IPv6 address counts as its /64 network (:func:`wegwijs.chat_guard.network_name`)."""
+    network = network_name(address) or address or "unknown"
+    return hmac.new(secret.encode(), f"login-address:{network}".encode(), hashlib.sha256).hexdigest()
 
 
 def same(a: Optional[str], b: Optional[str]) -> bool:

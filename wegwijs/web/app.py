@@ -3,16 +3,20 @@
 The widget talks to Rasa's socket.io channel for the conversation itself. This server adds what the
 channel lacks:
 
-- ``GET  /api/conversations/<id>/messages``: the conversation so far, so a reload shows it again (and
+- ``GET  /api/conversation/messages``: the conversation so far, so a reload shows it again (and
   staff messages that arrived while the page was closed);
-- ``GET  /api/conversations/<id>/status``: where a handed-over question is ("ligt bij de intern
+- ``GET  /api/conversation/status``: where a handed-over question is ("ligt bij de intern
   begeleider", "in behandeling", "afgerond");
-- ``POST /api/conversations/<id>/erase``: "Gesprek verwijderen": the conversation's tracker events and
+- ``POST /api/conversation/erase``: "Gesprek verwijderen": the conversation's tracker events and
   the content of its handovers are deleted at once.
 
-The conversation id is the widget's random session id (32 hex characters, kept in the parent's browser);
-whoever holds it is the parent. Short or odd ids are refused, so ids cannot be guessed or enumerated.
+Each call names the conversation and proves it is the parent's with two headers, ``X-Wegwijs-Conversation``
+and ``X-Wegwijs-Secret`` (the secret Rasa's channel issued with the id; :class:`ConversationKeys`). Neither
+is in the URL, so access logs hold no conversation ids. Without the right secret: 403 and nothing read or
+erased. Erasing also needs a page of an allowed origin (when the browser names one). Calls are rate
+limited per conversation and per IP address (:class:`RateLimiter`, Redis when configured).
 CORS: the school websites of the profiles and ``WEGWIJS_WIDGET_ORIGINS``.
+HTML pages (the demo school pages) carry a Content-Security-Policy and may not be framed.
 """
 from __future__ import annotations
 
@@ -25,9 +29,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wegwijs.chat_guard import valid_conversation_id
+from wegwijs.chat_guard import (CONVERSATION_HEADER, SECRET_HEADER, ConversationKeys, RateLimiter,
+                                valid_conversation_id)
 from wegwijs.db.engine import engine_for
 from wegwijs.db.models import Handover, utcnow
 from wegwijs.handovers import service
@@ -43,9 +49,24 @@ STATUS_TEXT = {"new": "Je vraag ligt bij {who}. Die heeft hem nog niet gelezen."
                "resolved": "Je vraag is afgerond."}
 
 
-def _check_id(conversation_id: str) -> None:
-    if not valid_conversation_id(conversation_id):
-        raise StarletteHTTPException(status_code=404)
+#: what the parent's widget shows when a call is refused (it shows its own text; these are for other clients)
+NOT_YOURS = "Dit gesprek kan niet worden geopend: de sleutel ontbreekt of klopt niet."
+WRONG_PAGE = "Dit gesprek kan alleen worden verwijderd vanaf de website van de school."
+TOO_MANY = "Te veel verzoeken kort na elkaar. Probeer het over een minuut opnieuw."
+
+
+def content_security_policy(rasa_url: str) -> str:
+    """The CSP of the server's HTML pages: only its own scripts and styles, the chat at ``rasa_url``
+    (HTTP and WebSocket), no framing, no plugins, no forms elsewhere."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(rasa_url)
+    chat = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    sockets = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}" if parts.netloc else ""
+    connect = " ".join(item for item in ("'self'", chat, sockets) if item)
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+            "object-src 'none'")
 
 
 def parent_messages(engine: sa.engine.Engine, conversation_id: str) -> List[Dict[str, Any]]:
@@ -119,9 +140,14 @@ def create_app(settings: Optional[Settings] = None, extra_origins: Optional[List
     origins = sorted({school.website.rstrip("/") for school in (schools.get(i) for i in schools.ids())
                       if school and school.website} | set(settings.widget_origins)
                      | set(extra_origins or []))
+    keys = ConversationKeys(settings.chat_secret)
+    limit = settings.api_rate_per_conversation
+    limiter = RateLimiter(limit, 4 * limit, settings.redis_url, keys=keys, prefix="api")
+    csp = content_security_policy(settings.public_rasa_url)
     app = FastAPI(title="Wegwijs widget server", docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                       allow_headers=["Content-Type"], allow_credentials=False)
+                       allow_headers=["Content-Type", CONVERSATION_HEADER, SECRET_HEADER],
+                       allow_credentials=False)
 
     def engine() -> sa.engine.Engine:
         return engine_for(settings.db_url)
@@ -133,26 +159,50 @@ def create_app(settings: Optional[Settings] = None, extra_origins: Optional[List
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.url.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", csp)
+            response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+    async def conversation(request: Request) -> str:
+        """The conversation the call is about, once its secret is right and the rate limits allow it."""
+        conversation_id = request.headers.get(CONVERSATION_HEADER, "")
+        valid = valid_conversation_id(conversation_id)
+        wait = await limiter.wait_seconds(conversation_id if valid else "",
+                                          request.client.host if request.client else None)
+        if wait:
+            raise StarletteHTTPException(429, TOO_MANY, headers={"Retry-After": str(wait)})
+        if not keys.check(conversation_id, request.headers.get(SECRET_HEADER)):
+            raise StarletteHTTPException(403, NOT_YOURS)
+        return conversation_id
+
+    def same_site(request: Request) -> bool:
+        """A state-changing call from a browser must come from a school's page or this server's own."""
+        origin = (request.headers.get("origin") or "").rstrip("/")
+        return not origin or origin in origins or origin == f"{request.url.scheme}://{request.url.netloc}"
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
         return Response("ok", media_type="text/plain")
 
-    @app.get("/api/conversations/{conversation_id}/messages")
-    def messages(conversation_id: str) -> JSONResponse:
-        _check_id(conversation_id)
-        return JSONResponse({"messages": parent_messages(engine(), conversation_id)})
+    @app.get("/api/conversation/messages")
+    async def messages(request: Request) -> JSONResponse:
+        conversation_id = await conversation(request)
+        return JSONResponse({"messages": await run_in_threadpool(parent_messages, engine(), conversation_id)})
 
-    @app.get("/api/conversations/{conversation_id}/status")
-    def status(conversation_id: str) -> JSONResponse:
-        _check_id(conversation_id)
-        return JSONResponse({"handover": handover_status(engine(), conversation_id, schools)})
+    @app.get("/api/conversation/status")
+    async def status(request: Request) -> JSONResponse:
+        conversation_id = await conversation(request)
+        return JSONResponse({"handover": await run_in_threadpool(handover_status, engine(), conversation_id,
+                                                                 schools)})
 
-    @app.post("/api/conversations/{conversation_id}/erase")
-    def erase(conversation_id: str) -> JSONResponse:
-        _check_id(conversation_id)
-        return JSONResponse({"erased": True, **erase_conversation(engine(), conversation_id)})
+    @app.post("/api/conversation/erase")
+    async def erase(request: Request) -> JSONResponse:
+        if not same_site(request):
+            raise StarletteHTTPException(403, WRONG_PAGE)
+        conversation_id = await conversation(request)
+        erased = await run_in_threadpool(erase_conversation, engine(), conversation_id)
+        return JSONResponse({"erased": True, **erased})
 
     @app.get("/", response_class=HTMLResponse)
     @app.get("/demo/", response_class=HTMLResponse)

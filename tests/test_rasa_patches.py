@@ -1,4 +1,4 @@
-"""The speed fixes to Rasa (wegwijs/rasa_patches.py) decide as Rasa does: RemoteAction's validation and
+"""The speed fixes to Rasa (wegwijs/rasa_private.py) decide as Rasa does: RemoteAction's validation and
 Event.resolve_by_type."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 
 from wegwijs import channels  # noqa: F401 - importing the channels applies the fix, as in `rasa run`
-from wegwijs import rasa_patches
-from wegwijs.rasa_patches import _validate_action_result
+from wegwijs import rasa_private
+from wegwijs.rasa_private import _validate_action_result
 
 GOOD = [
     {"events": [], "responses": []},
@@ -61,14 +61,14 @@ def test_at_least_one_bad_response_is_refused():
 
 def rasa_resolve(type_name, default=None):
     """Rasa 3.6's own ``Event.resolve_by_type``, the function the patch replaced (kept by the patch)."""
-    assert rasa_patches._original_resolve_by_type is not None
-    return rasa_patches._original_resolve_by_type(type_name, default)
+    assert rasa_private.original_resolve_by_type() is not None
+    return rasa_private.original_resolve_by_type()(type_name, default)
 
 
 def test_the_event_lookup_is_installed():
-    assert Event.resolve_by_type is rasa_patches._resolve_by_type
+    assert Event.resolve_by_type is rasa_private._resolve_by_type
     # the oracle below is Rasa's own function, not a copy of it
-    assert rasa_patches._original_resolve_by_type.__module__ == "rasa.shared.core.events"
+    assert rasa_private.original_resolve_by_type().__module__ == "rasa.shared.core.events"
 
 
 def test_every_event_type_resolves_as_in_rasa():

@@ -1,18 +1,20 @@
-"""Every private part of Rasa that Wegwijs relies on, in one list, checked against the installed Rasa.
+"""Every private part of Rasa that Wegwijs relies on, checked against the installed Rasa.
 
-Written for Rasa 3.6.21. An upgrade that renames, removes or reshapes any of these fails here, with the
-file of ours that needs a look, instead of failing quietly at run time:
+All of it lives in ``wegwijs/rasa_private.py`` (its docstring says what and why); the last test here
+keeps it there. Written for Rasa 3.6.21 (``wegwijs.rasa_private.WRITTEN_FOR``). An upgrade that renames,
+removes or reshapes any of these fails here, with the reason, instead of failing quietly at run time:
 
-* ``wegwijs/tracker_store.py``: ``SQLTrackerStore._additional_events`` and ``_stream_new_events``;
-* ``wegwijs/channels.py``: ``FailSafeTrackerStore._tracker_store`` and ``_on_tracker_store_error``,
-  ``SocketBlueprint``, ``SocketIOOutput._send_message`` and the text/buttons senders it overrides;
-* ``wegwijs/lock_store.py``: ``RedisLockStore`` keeps its client in ``self.red`` and its prefix in
-  ``self.key_prefix`` (we connect by URL without running its ``__init__``);
-* ``wegwijs/rasa_patches.py``: ``RemoteAction._validate_action_result`` and ``Event.resolve_by_type``.
+* ``SQLTrackerStore._additional_events`` and ``_stream_new_events`` (our tracker store);
+* ``FailSafeTrackerStore._tracker_store`` and ``_on_tracker_store_error`` (loud storage failures);
+* ``SocketIOOutput._send_message`` and the text/buttons senders our channel overrides; ``SocketBlueprint``;
+* ``RedisLockStore`` keeps its client in ``self.red`` and its prefix in ``self.key_prefix`` (we connect by
+  URL without running its ``__init__``);
+* ``RemoteAction._validate_action_result`` and ``Event.resolve_by_type`` (the speed fixes).
 """
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import rasa
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
@@ -21,7 +23,13 @@ from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, 
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 
-WRITTEN_FOR = "3.6.21"
+from wegwijs.rasa_private import WRITTEN_FOR
+
+HOME = Path(__file__).resolve().parents[1]
+#: Rasa's private names we use; none of them may appear in our code outside wegwijs/rasa_private.py
+PRIVATE_NAMES = ("_additional_events", "_stream_new_events", "._tracker_store", "_on_tracker_store_error",
+                 "_send_message", "_validate_action_result", "resolve_by_type", ".red =", ".key_prefix",
+                 "setattr(tracker")
 
 
 def parameters(function) -> list:
@@ -31,23 +39,23 @@ def parameters(function) -> list:
 def test_the_rasa_version_these_checks_were_written_for():
     assert rasa.__version__ == WRITTEN_FOR, (
         f"Rasa {rasa.__version__} is installed; Wegwijs's use of Rasa's private code was checked for "
-        f"{WRITTEN_FOR}. Review the files named in this module's docstring, then update WRITTEN_FOR.")
+        f"{WRITTEN_FOR}. Review wegwijs/rasa_private.py against the new Rasa, then update its WRITTEN_FOR.")
 
 
 def test_the_sql_tracker_store_internals_of_wegwijs_tracker_store():
     assert parameters(SQLTrackerStore._additional_events) == ["self", "session", "tracker"], \
-        "wegwijs/tracker_store.py calls SQLTrackerStore._additional_events(session, tracker)"
+        "wegwijs/rasa_private.py calls SQLTrackerStore._additional_events(session, tracker)"
     assert parameters(SQLTrackerStore._stream_new_events) == ["self", "event_broker", "new_events",
                                                               "sender_id"], \
-        "wegwijs/tracker_store.py calls _stream_new_events(event_broker, new_events, sender_id)"
+        "wegwijs/rasa_private.py calls _stream_new_events(event_broker, new_events, sender_id)"
 
 
 def test_the_fail_safe_store_fields_that_wegwijs_channels_reads_and_sets():
     store = FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty()))
     assert isinstance(store._tracker_store, InMemoryTrackerStore), \
-        "wegwijs/channels.py reads FailSafeTrackerStore._tracker_store"
+        "wegwijs/rasa_private.py reads FailSafeTrackerStore._tracker_store"
     assert hasattr(store, "_on_tracker_store_error"), \
-        "wegwijs/channels.py replaces FailSafeTrackerStore._on_tracker_store_error"
+        "wegwijs/rasa_private.py replaces FailSafeTrackerStore._on_tracker_store_error"
     assert "self._on_tracker_store_error" in inspect.getsource(FailSafeTrackerStore), \
         "FailSafeTrackerStore no longer calls _on_tracker_store_error on a storage failure"
 
@@ -57,19 +65,31 @@ def test_the_socket_io_parts_that_wegwijs_channels_builds_on():
         "wegwijs/channels.py builds SocketBlueprint(sio, socketio_path, name, import_name)"
     for name in ("_send_message", "send_text_message", "send_text_with_buttons", "send_response"):
         assert inspect.iscoroutinefunction(getattr(SocketIOOutput, name)), \
-            f"wegwijs/channels.py overrides or calls SocketIOOutput.{name}"
+            f"wegwijs/rasa_private.py and wegwijs/channels.py override or call SocketIOOutput.{name}"
 
 
 def test_the_redis_lock_store_fields_that_wegwijs_lock_store_sets():
     source = inspect.getsource(RedisLockStore)
     assert "self.red" in source and "self.key_prefix" in source, \
-        "wegwijs/lock_store.py sets RedisLockStore's red and key_prefix itself"
+        "wegwijs/rasa_private.py sets RedisLockStore's red and key_prefix itself"
 
 
-def test_what_wegwijs_rasa_patches_replaces():
+def test_what_the_speed_fixes_replace():
     from rasa.core.actions.action import RemoteAction
 
     assert parameters(RemoteAction._validate_action_result) == ["self", "result"], \
-        "wegwijs/rasa_patches.py replaces RemoteAction._validate_action_result(self, result)"
+        "wegwijs/rasa_private.py replaces RemoteAction._validate_action_result(self, result)"
     assert parameters(Event.resolve_by_type) == ["type_name", "default"], \
-        "wegwijs/rasa_patches.py replaces Event.resolve_by_type(type_name, default)"
+        "wegwijs/rasa_private.py replaces Event.resolve_by_type(type_name, default)"
+
+
+def test_no_private_rasa_code_outside_this_module():
+    """The one place: no other module of ours (nor the actions) touches the private names above."""
+    found = []
+    for folder in ("wegwijs", "actions"):
+        for path in sorted((HOME / folder).rglob("*.py")):
+            if path.name == "rasa_private.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            found += [f"{path.relative_to(HOME)}: {name}" for name in PRIVATE_NAMES if name in text]
+    assert found == [], "Rasa's private code belongs in wegwijs/rasa_private.py: " + ", ".join(found)

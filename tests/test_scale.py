@@ -132,7 +132,7 @@ def test_the_stack_uses_postgresql_and_redis(topology):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/webhooks/rest/", timeout=10) as response:
             report = json.loads(response.read())
         assert report["status"] == "ok" and report["tracker_store"] == "WegwijsTrackerStore"
-        assert report["lock_store"] == "WegwijsLockStore (_RedisURLLockStore)"
+        assert report["lock_store"] == "WegwijsLockStore (RedisURLLockStore)"
     assert running.db_url.startswith("postgresql://")
 
 

@@ -36,18 +36,18 @@ from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Te
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
-from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import DEFAULT_INTENTS
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from wegwijs import chat_guard, rasa_patches
+from wegwijs import chat_guard, rasa_private
 from wegwijs.handovers.live import STAFF_METADATA_KEY
 from wegwijs.settings import Settings
 
 logger = logging.getLogger(__name__)
-rasa_patches.apply()  # Rasa imports this module at start-up (credentials.yml)
+rasa_private.apply_speed_fixes()  # Rasa imports this module at start-up (credentials.yml)
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -64,19 +64,12 @@ def _raise_storage_failure(error: Exception) -> None:
     raise StorageFailure(type(error).__name__) from error
 
 
-def primary_tracker_store(agent: Any) -> Any:
-    """The tracker store under Rasa's wrappers."""
-    store = agent.tracker_store
-    while isinstance(store, (FailSafeTrackerStore, AwaitableTrackerStore)):
-        store = store._tracker_store
-    return store
+primary_tracker_store = rasa_private.primary_tracker_store
 
 
 def make_storage_loud(agent: Any) -> None:
     """Make Rasa's fail-safe wrapper raise instead of falling back to memory; refuse a memory store."""
-    store = agent.tracker_store
-    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is not _raise_storage_failure:
-        store._on_tracker_store_error = _raise_storage_failure
+    rasa_private.set_storage_error_handler(agent, _raise_storage_failure)
     if not isinstance(primary_tracker_store(agent), SQLTrackerStore):
         raise NotStoring(type(primary_tracker_store(agent)).__name__)
 
@@ -260,33 +253,25 @@ def _answer(sender: Optional[str], text: str, status: int,
     return response.json([{"recipient_id": sender, "text": text}], status=status, headers=headers)
 
 
-class WegwijsSocketIOOutput(SocketIOOutput):
+class WegwijsSocketIOOutput(rasa_private.CountingSocketIOOutput):
     """Counts what it sends, and sends staff messages with the staff member's name and role."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sent = 0
-
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
-        self.sent += 1
-        await super()._send_message(socket_id, response)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """One message per answer (Rasa's channel sends each paragraph as its own message): the widget
         shows the paragraphs in one bubble, with the source as a small line beneath."""
-        await self._send_message(recipient_id, {"text": text.strip()})
+        await self.emit(recipient_id, {"text": text.strip()})
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
         """One message with its buttons attached (see :meth:`send_text_message`)."""
-        await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": [
+        await self.emit(recipient_id, {"text": text.strip(), "quick_replies": [
             {"content_type": "text", "title": button["title"], "payload": button["payload"]}
             for button in buttons]})
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         staff = message.get(STAFF_METADATA_KEY)
         if staff and message.get("text"):
-            await self._send_message(recipient_id, {"text": message["text"], "staff": staff})
+            await self.emit(recipient_id, {"text": message["text"], "staff": staff})
             return
         await super().send_response(recipient_id, message)
 
@@ -419,5 +404,5 @@ class WegwijsSocketIO(SocketIOInput):
             except Exception as error:  # noqa: BLE001 - stored; a resent copy could be stored again
                 logger.error("message id not remembered: %s", type(error).__name__)
         if problem:
-            await output._send_message(sender, {"text": problem})
+            await output.emit(sender, {"text": problem})
         return {"status": "ok"}

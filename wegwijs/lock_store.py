@@ -10,20 +10,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 
+from wegwijs.rasa_private import RedisURLLockStore
 from wegwijs.settings import Settings
-
-
-class _RedisURLLockStore(RedisLockStore):
-    """Rasa's Redis lock store, connected by URL (``redis://[:password@]host:port/db``)."""
-
-    def __init__(self, url: str) -> None:  # noqa: D107 - see class docstring
-        import redis
-
-        self.red = redis.StrictRedis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        self.key_prefix = "wegwijs:lock:"
-        LockStore.__init__(self)
 
 
 class WegwijsLockStore(LockStore):
@@ -31,7 +21,7 @@ class WegwijsLockStore(LockStore):
 
     def __init__(self, endpoint_config: Optional[Any] = None, redis_url: Optional[str] = None) -> None:
         redis_url = redis_url or Settings.from_env().redis_url
-        self.inner: LockStore = _RedisURLLockStore(redis_url) if redis_url else InMemoryLockStore()
+        self.inner: LockStore = RedisURLLockStore(redis_url) if redis_url else InMemoryLockStore()
         super().__init__()
 
     def get_lock(self, conversation_id: str) -> Optional[TicketLock]:

@@ -48,7 +48,7 @@ from rasa.shared.core.events import (ActionExecuted, ActiveLoop, ConversationPau
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerActiveLoop
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from wegwijs import rasa_patches
+from wegwijs import rasa_private
 from wegwijs.db.engine import prepare_sqlite_path
 from wegwijs.db.models import TrackerSnapshot
 from wegwijs.settings import Settings
@@ -57,18 +57,17 @@ __all__ = ["WegwijsTrackerStore", "prepare_sqlite_path", "DEFAULT_RECENT_EVENTS"
 
 logger = logging.getLogger(__name__)
 
-rasa_patches.apply()
+rasa_private.apply_speed_fixes()
 
 #: Events kept after the snapshot when it moves (about 20 turns of a Wegwijs conversation).
 DEFAULT_RECENT_EVENTS = 120
 #: Fewer would not leave the policies and the handover form enough history.
 MIN_RECENT_EVENTS = 40
 
-#: Attributes this store puts on the trackers it hands out (plain attributes: Rasa keeps the same
-#: tracker object from ``retrieve`` to ``save``).
-_STORED = "_wegwijs_stored"       # how many of tracker.events are in the database (or the snapshot)
-_IDS = "_wegwijs_event_ids"       # database ids of tracker.events[len(prefix):stored]
-_BASE = "_wegwijs_base"           # (session_event_id, state, prefix length) the tracker began with
+#: What this store notes on the trackers it hands out (:func:`wegwijs.rasa_private.note`).
+_STORED = "stored"       # how many of tracker.events are in the database (or the snapshot)
+_IDS = "event_ids"       # database ids of tracker.events[len(prefix):stored]
+_BASE = "base"           # (session_event_id, state, prefix length) the tracker began with
 
 SNAPSHOTS = TrackerSnapshot.__table__
 
@@ -136,16 +135,16 @@ class WegwijsTrackerStore(SQLTrackerStore):
                 continue
             tracker.update(event)
             ids.append(event_id)
-        setattr(tracker, _STORED, len(tracker.events))
-        setattr(tracker, _IDS, ids)
-        setattr(tracker, _BASE, (session_event_id, state, prefix_length))
+        rasa_private.note(tracker, _STORED, len(tracker.events))
+        rasa_private.note(tracker, _IDS, ids)
+        rasa_private.note(tracker, _BASE, (session_event_id, state, prefix_length))
         return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         """Every event of every session (Rasa's behaviour); saving it adds only what is new."""
         tracker = await super().retrieve_full_tracker(conversation_id)
         if tracker is not None:
-            setattr(tracker, _STORED, len(tracker.events))
+            rasa_private.note(tracker, _STORED, len(tracker.events))
         return tracker
 
     def _session_event_id(self, session: Any, sender_id: str) -> int:
@@ -162,30 +161,31 @@ class WegwijsTrackerStore(SQLTrackerStore):
         """Publish the events added since the tracker was read (when an event broker is configured)."""
         if self.event_broker is None:
             return None
-        stored = getattr(tracker, _STORED, None)
+        stored = rasa_private.noted(tracker, _STORED, None)
         if stored is None:
             return await super().stream_events(tracker)
-        await self._stream_new_events(self.event_broker, list(tracker.events)[stored:], tracker.sender_id)
+        await rasa_private.stream_new_events(self, self.event_broker, list(tracker.events)[stored:],
+                                             tracker.sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the new events; move the snapshot forward when the window has doubled."""
         await self.stream_events(tracker)
         events = list(tracker.events)
         with self.session_scope() as session:
-            stored = getattr(tracker, _STORED, None)
+            stored = rasa_private.noted(tracker, _STORED, None)
             new_events = (events[stored:] if stored is not None
-                          else list(self._additional_events(session, tracker)))
+                          else list(rasa_private.additional_events(self, session, tracker)))
             rows = [self._row(tracker.sender_id, event) for event in new_events]
             session.add_all(rows)
             if rows:
                 session.flush()
-            base = getattr(tracker, _BASE, None)
-            ids = getattr(tracker, _IDS, []) + [row.id for row in rows]
+            base = rasa_private.noted(tracker, _BASE, None)
+            ids = rasa_private.noted(tracker, _IDS, []) + [row.id for row in rows]
             if base is not None and self._windowed(session):
                 self._move_snapshot(session, tracker, events, ids, base)
             session.commit()
-        setattr(tracker, _STORED, len(events))
-        setattr(tracker, _IDS, ids)
+        rasa_private.note(tracker, _STORED, len(events))
+        rasa_private.note(tracker, _IDS, ids)
         logger.debug("tracker %s stored (%d new events)", tracker.sender_id, len(new_events))
 
     def _row(self, sender_id: str, event: Event) -> Any:

@@ -9,7 +9,6 @@ The caps on new handovers (``wegwijs.handovers.limits``) and the bundling of not
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -21,10 +20,8 @@ from rasa_sdk.types import DomainDict
 from actions.answers import AGE_SLOT
 from actions.common import TOPIC_SLOT, content, language_of, school_of, settings
 from wegwijs import ages
-from wegwijs import transcripts
-from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import Handover
-from wegwijs.handovers import batching, dialogue, dialogue_en, limits, service
+from wegwijs.handovers import dialogue, dialogue_en, intake, limits, service
 from wegwijs.handovers.contact import normalize_email, normalize_phone, parse_method
 from wegwijs.handovers.hours import expectation
 from wegwijs.handovers.routing import Route, route, urgency_of
@@ -41,8 +38,6 @@ QUESTION, CLASS, METHOD, DETAIL, CONSENT = (
 TOPIC = "handover_topic"
 HANDOVER_ID = "handover_id"
 FORM_SLOTS = (QUESTION, CLASS, METHOD, DETAIL, CONSENT, TOPIC)
-#: The consent questions of every language: the stored consent text is the bot message that ends so.
-CONSENT_QUESTIONS = (dialogue.CONSENT_QUESTION, dialogue_en.CONSENT_QUESTION)
 
 
 def texts(tracker: Tracker):
@@ -99,14 +94,7 @@ def topic_of(tracker: Tracker) -> Optional[str]:
 async def session_intents(tracker: Tracker) -> List[str]:
     """The intents of every parent's message of this session: the events table (the whole session) and
     the tracker (in case the database cannot be read)."""
-    def query() -> List[str]:
-        return transcripts.session_intents(engine_for(settings().db_url), tracker.sender_id)
-    try:
-        stored = await asyncio.to_thread(query)
-    except Exception:  # noqa: BLE001 - the tracker's part of the conversation still counts
-        logger.exception("could not read the conversation's intents")
-        stored = []
-    return stored + conversation_intents(tracker)
+    return await intake.session_intents(settings(), tracker.sender_id) + conversation_intents(tracker)
 
 
 async def conversation_urgency(tracker: Tracker) -> str:
@@ -132,14 +120,7 @@ def when_text(route_: Route, school: School, language: str = "nl") -> str:
 
 async def open_handover(conversation_id: str) -> Optional[Handover]:
     """The open handover of this conversation (None also when the database is unreachable)."""
-    def query() -> Optional[Handover]:
-        with session_factory(settings().db_url)() as session:
-            return service.open_handover_for_conversation(session, conversation_id)
-    try:
-        return await asyncio.to_thread(query)
-    except Exception:  # noqa: BLE001 - a missing table or database must not stop the conversation
-        logger.exception("could not look up open handovers")
-        return None
+    return await intake.open_handover(settings(), conversation_id)
 
 
 def client_network(tracker: Tracker) -> Optional[str]:
@@ -150,16 +131,7 @@ def client_network(tracker: Tracker) -> Optional[str]:
 async def cap_reached(tracker: Tracker, school: School) -> Optional[str]:
     """Which cap one more handover of this conversation would pass (None also when the database is
     unreachable: the cap is checked again when the handover is made)."""
-    def query() -> Optional[str]:
-        with session_factory(settings().db_url)() as session:
-            return service.cap_reached(session, limits.Caps.from_settings(settings()),
-                                       conversation_id=tracker.sender_id, school_id=school.id,
-                                       network=client_network(tracker))
-    try:
-        return await asyncio.to_thread(query)
-    except Exception:  # noqa: BLE001 - a missing table or database must not stop the conversation
-        logger.exception("could not count handovers")
-        return None
+    return await intake.cap_reached(settings(), tracker.sender_id, school.id, client_network(tracker))
 
 
 def capped_text(tracker: Tracker, school: School, cap: str) -> str:
@@ -367,14 +339,6 @@ def _reset() -> List[Dict[Text, Any]]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
 
-def last_consent_text(tracker: Tracker) -> str:
-    """The consent question exactly as the parent saw it."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot" and (event.get("text") or "").rstrip().endswith(CONSENT_QUESTIONS):
-            return event["text"]
-    return ""
-
-
 class ActionHandoverSubmit(Action):
     """Stores the handover the parent consented to and mails the role a link; or shares nothing."""
 
@@ -414,22 +378,18 @@ class ActionHandoverSubmit(Action):
         config = settings()
         method = tracker.get_slot(METHOD) or "chat"
         detail = tracker.get_slot(DETAIL) if method != "chat" else None
-        topic = topic_of(tracker)
         child_class = tracker.get_slot(CLASS)
         band = tracker.get_slot(AGE_SLOT)
-        network = client_network(tracker)
-
-        def store() -> Handover:
-            with session_factory(config.db_url)() as session, session.begin():
-                return service.create_handover(
-                    session, school_id=school.id, role=chosen.role, conversation_id=tracker.sender_id,
-                    question=tracker.get_slot(QUESTION) or "", contact_method=method,
-                    contact_detail=detail, consent_text=last_consent_text(tracker), topic=topic,
-                    child_class=None if child_class == dialogue.UNKNOWN_CLASS else child_class,
-                    age_band=band if band in ages.BANDS else None,
-                    urgency=urgency, client_network=network, caps=limits.Caps.from_settings(config))
-        try:
-            handover = await asyncio.to_thread(store)
+        request = intake.Request(
+            school_id=school.id, role=chosen.role, conversation_id=tracker.sender_id,
+            question=tracker.get_slot(QUESTION) or "", contact_method=method, contact_detail=detail,
+            consent_text=intake.consent_text(tracker.events), topic=topic_of(tracker),
+            child_class=None if child_class == dialogue.UNKNOWN_CLASS else child_class,
+            age_band=band if band in ages.BANDS else None, urgency=urgency,
+            client_network=client_network(tracker),
+            notify_address=chosen.contact.email or school.contacts["contact_person"].email)
+        try:  # stored, then a mail now or bundled with the others of the address's window
+            handover = await intake.submit(config, request)
         except limits.CapReached as refused:
             dispatcher.utter_message(text=capped_text(tracker, school, refused.cap))
             return _reset()
@@ -438,9 +398,6 @@ class ActionHandoverSubmit(Action):
             dispatcher.utter_message(text=texts(tracker).FAILED.format(
                 reach=replies_for(language_of(tracker)).describe_reach(chosen.contact)))
             return _reset()
-        # a mail now, or bundled with the others of the address's window when it ends
-        await batching.notify_new_handover(config, handover.id, handover.public_id,
-                                           chosen.contact.email or school.contacts["contact_person"].email)
         language = language_of(tracker)
         dispatcher.utter_message(text=texts(tracker).handed_over(
             chosen, school, method, detail, when_text(chosen, school, language),

@@ -9,7 +9,6 @@ language. Run: ``make benchmark-language`` (or ``python -m benchmarks.language``
 from __future__ import annotations
 
 import glob
-import re
 import sys
 import time
 from collections import Counter
@@ -34,17 +33,12 @@ def blind_set() -> Dict[str, List[str]]:
 def dutch_heldout() -> List[str]:
     """Every message of the Dutch held-out NLU sets (tests/nlu_heldout, tests/nlu_questions; not
     conversation.yml, which is Dutch and English)."""
-    texts = []
-    for path in sorted(glob.glob(str(ROOT / "tests" / "nlu_heldout" / "*.yml"))
-                       + glob.glob(str(ROOT / "tests" / "nlu_questions" / "*.yml"))):
-        if path.endswith("conversation.yml"):
-            continue
-        for block in (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in (block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    texts.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:]))
-    return texts
+    from wegwijs.nlu_data import read_examples
+
+    paths = sorted(glob.glob(str(ROOT / "tests" / "nlu_heldout" / "*.yml"))
+                   + glob.glob(str(ROOT / "tests" / "nlu_questions" / "*.yml")))
+    return [example.text for example in read_examples(Path(path) for path in paths
+                                                      if not path.endswith("conversation.yml"))]
 
 
 def score(messages: Dict[str, List[str]]) -> Dict[str, Counter]:

@@ -538,7 +538,7 @@ def selected(part: str, names: Sequence[str], args: argparse.Namespace) -> Tuple
 def main(argv: Sequence[str] = ()) -> int:
     """Run the comparison and print the tables."""
     from benchmarks.safety import SETS
-    from wegwijs.checks import read_nlu, training_nlu
+    from wegwijs.nlu_data import read_nlu, training_nlu
     from wegwijs.nlp import build
 
     args = parse_args(argv)

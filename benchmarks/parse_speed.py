@@ -47,7 +47,7 @@ def main() -> None:
     import numpy as np
 
     from wegwijs.evaluation import heldout_set
-    from wegwijs.safety import fold
+    from wegwijs.text import fold
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(HOME / "models" / "wegwijs.tar.gz"))

@@ -44,19 +44,9 @@ THRESHOLDS = ((0.5, 0.2), (0.6, 0.3), (0.7, 0.4), (0.8, 0.5), (0.85, 0.6), (0.9,
 
 def training_examples(home: Path = HOME) -> List[Tuple[str, str, str]]:
     """(text, topic intent, question or '') of every training example under data/."""
-    from wegwijs.checks import _yaml, training_files
+    from wegwijs.nlu_data import read_examples, training_files
 
-    rows = []
-    for path in training_files(home):
-        for block in _yaml(path).get("nlu", []) or []:
-            if "intent" not in block:
-                continue
-            question = str((block.get("metadata") or {}).get("question") or "")
-            for line in str(block.get("examples", "")).splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    rows.append((line[2:].strip(), block["intent"], question))
-    return rows
+    return [tuple(example) for example in read_examples(training_files(home))]
 
 
 def views(texts: Sequence[str]) -> List[str]:
@@ -171,7 +161,7 @@ def run_cv(home: Path = HOME) -> str:
 def retrieval_copy(data: Path, target: Path) -> Tuple[Path, List[str]]:
     """Copy every NLU file into ``target`` with question blocks as retrieval intents (topic/question),
     plus placeholder responses; returns the NLU folder and the retrieval intents."""
-    from wegwijs.checks import training_files
+    from wegwijs.nlu_data import training_files
 
     nlu_dir = target / "nlu"
     nlu_dir.mkdir(parents=True)
@@ -221,7 +211,7 @@ def rs_selected(parsed: dict) -> str:
 def run_compare(home: Path = HOME) -> str:
     from nlu import minimal_domain, nlu_config, parse_all, train, wegwijs_pipeline  # benchmarks/nlu.py
 
-    from wegwijs.checks import domain_intents
+    from wegwijs.nlu_data import domain_intents
     from wegwijs.evaluation import question_test_set, score_questions
 
     texts, gold = question_test_set(home)

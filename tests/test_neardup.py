@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from wegwijs import checks, neardup
+from wegwijs import checks, neardup, nlu_data
 
 HOME = Path(__file__).resolve().parents[1]
 #: The project's training sentences as background: word weights as in `wegwijs check`.
-BACKGROUND = [(text, "background") for text, _ in neardup.labelled(checks.training_nlu(HOME))]
+BACKGROUND = [(text, "background") for text, _ in neardup.labelled(nlu_data.training_nlu(HOME))]
 
 
 @pytest.mark.parametrize("test, training", [
@@ -61,7 +61,7 @@ def _add_training(home: Path, intent: str, sentence: str) -> None:
 
 
 def test_check_fails_on_an_added_misspelt_copy_of_a_held_out_sentence(project_copy):
-    intent, sentences = sorted(checks.heldout_nlu(project_copy).items())[0]
+    intent, sentences = sorted(nlu_data.heldout_nlu(project_copy).items())[0]
     original = max(sentences, key=len)
     variant = original.replace("a", "aa", 1) if "a" in original else original + " hoor"
     _add_training(project_copy, intent, variant.upper())

@@ -57,6 +57,14 @@ def test_fold_strips_accents_and_case():
     assert fold("Zorgcoördinator") == "zorgcoordinator"
 
 
+def test_fold_is_wegwijs_text_plain():
+    """spacy_components.py is packaged into nl_wegwijs and keeps its own copy of wegwijs.text.plain."""
+    from wegwijs.text import plain
+
+    for text in ("Zorgcoördinator", "ÉÉN ﬁets, ĲSSEL!", "café’s  (4x²)", "Straße", "heeeel"):
+        assert fold(text) == plain(text), text
+
+
 def test_the_installed_pipeline_gives_dutch_lemmas():
     spacy = pytest.importorskip("spacy")
     if not spacy.util.is_package(build.PACKAGE):

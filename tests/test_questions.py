@@ -16,9 +16,10 @@ from rasa.shared.nlu.training_data.message import Message
 
 from actions.answers import ActionAnswerMore, ActionAnswerTopic, question_payload
 from test_actions import run, tracker
-from wegwijs import checks, questions
+from wegwijs import nlu_data, questions
 from wegwijs.content import ContentError, ContentLibrary
 from wegwijs.nlp.question_selector import QuestionSelector
+from wegwijs.text import text_key
 
 MIN_QUESTIONS = 250
 MIN_PARAPHRASES = 2
@@ -30,8 +31,8 @@ def test_there_are_at_least_250_question_level_answers(library):
 
 
 def test_every_question_has_training_sentences_and_held_out_paraphrases(home, library):
-    trained = checks.read_questions(checks.training_files(home))
-    heldout = checks.question_heldout(home)
+    trained = nlu_data.read_questions(nlu_data.training_files(home))
+    heldout = nlu_data.question_heldout(home)
     keys = {q.key for q in library.questions()}
     assert [key for key in keys if len(trained.get(key, [])) < 5] == []
     assert [key for key in keys if len(heldout.get(key, [])) < MIN_PARAPHRASES] == []
@@ -43,8 +44,8 @@ def test_every_question_has_training_sentences_and_held_out_paraphrases(home, li
 
 def first_sentence(text: str) -> str:
     """The opening: the first sentence, or the first 12 words when that sentence is short ("Ja.", "Dat is niet zeker.")."""
-    words = checks.fold(text).split()
-    sentence = checks.fold(re.split(r"(?<=[.?!])\s", text.strip())[0]).split()
+    words = text_key(text).split()
+    sentence = text_key(re.split(r"(?<=[.?!])\s", text.strip())[0]).split()
     return " ".join(sentence if len(sentence) >= 6 else words[:12])
 
 

@@ -22,10 +22,11 @@ import yaml
 
 from retrain_support import RAW_PII, save, turn, user
 from wegwijs import cli
-from wegwijs.checks import check_examples, training_nlu
+from wegwijs.checks import check_examples
 from wegwijs.db import migrate
 from wegwijs.db.engine import engine_for, session_factory
 from wegwijs.db.models import RetrainRound, ReviewItem
+from wegwijs.nlu_data import training_nlu
 from wegwijs.training import fingerprint, rasa_env
 
 pytestmark = pytest.mark.integration

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple
 from urllib.parse import urlparse
 
-import yaml
-
 from wegwijs.content import READ_PATTERN, ContentLibrary
+# The training data (wegwijs/nlu_data.py); importable from here too.
+from wegwijs.nlu_data import (domain_intents, heldout_nlu, question_heldout, read_nlu,  # noqa: F401
+                              read_questions, read_yaml, training_files, training_nlu)
+from wegwijs.text import text_key
+
+#: Older name of :func:`wegwijs.text.text_key`, the key under which two texts count as the same.
+fold = text_key
 
 MIN_TRAINING_EXAMPLES = 20
 MIN_HELDOUT_EXAMPLES = 15
@@ -33,79 +37,11 @@ HEDGES = ("verschilt per", "niet zeker", "kan veranderd", "kan anders", "niet be
           "niet met zekerheid")
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, single spaces, no punctuation at the ends."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return " ".join(plain.split()).strip(" ?!.,")
-
-
-def _yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-
-def read_nlu(paths: List[Path]) -> Dict[str, List[str]]:
-    """Intent -> examples from Rasa YAML NLU files."""
-    examples: Dict[str, List[str]] = defaultdict(list)
-    for path in paths:
-        for block in _yaml(path).get("nlu", []) or []:
-            if "intent" not in block:
-                continue
-            for line in str(block.get("examples", "")).splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples[block["intent"]].append(line[2:].strip())
-    return dict(examples)
-
-
-def read_questions(paths: List[Path]) -> Dict[str, List[str]]:
-    """``topic/question`` -> examples of the intent blocks that name a question in their metadata
-    (``metadata: {question: NAME}``; see wegwijs/nlp/question_selector.py)."""
-    examples: Dict[str, List[str]] = defaultdict(list)
-    for path in paths:
-        for block in _yaml(path).get("nlu", []) or []:
-            question = (block.get("metadata") or {}).get("question") if "intent" in block else None
-            if not question:
-                continue
-            for line in str(block.get("examples", "")).splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples[f"{block['intent']}/{question}"].append(line[2:].strip())
-    return dict(examples)
-
-
-def training_files(home: Path) -> List[Path]:
-    """Every YAML file under data/ with an ``nlu`` key, as Rasa reads them."""
-    return [path for path in sorted((home / "data").rglob("*.yml"))
-            if not path.name.startswith("answers") and "nlu" in _yaml(path)]
-
-
-def question_heldout(home: Path) -> Dict[str, List[str]]:
-    """The held-out question-level paraphrases under tests/nlu_questions/ (``topic/question`` ->
-    sentences)."""
-    return read_questions(sorted((home / "tests" / "nlu_questions").glob("*.yml")))
-
-
-def training_nlu(home: Path) -> Dict[str, List[str]]:
-    """The training examples under data/ (every YAML file with an ``nlu`` key, as Rasa reads them)."""
-    return read_nlu(training_files(home))
-
-
-def heldout_nlu(home: Path) -> Dict[str, List[str]]:
-    """The held-out test examples under tests/nlu_heldout/."""
-    return read_nlu(sorted((home / "tests" / "nlu_heldout").glob("*.yml")))
-
-
-def domain_intents(home: Path) -> List[str]:
-    """The intents the domain declares."""
-    return [i if isinstance(i, str) else next(iter(i)) for i in _yaml(home / "domain.yml")["intents"]]
-
-
 def rule_actions(home: Path) -> Dict[str, Set[str]]:
     """Intent -> actions that a rule runs right after it."""
     found: Dict[str, Set[str]] = defaultdict(set)
     for path in sorted((home / "data").rglob("rules.yml")):
-        for rule in _yaml(path).get("rules", []) or []:
+        for rule in read_yaml(path).get("rules", []) or []:
             steps = rule.get("steps", [])
             for step, following in zip(steps, steps[1:]):
                 if "intent" in step and "action" in following:
@@ -150,7 +86,7 @@ def check_examples(home: Path) -> List[str]:
         if len(examples) < MIN_TRAINING_EXAMPLES:
             problems.append(f"{intent}: {len(examples)} training examples, want {MIN_TRAINING_EXAMPLES}+")
         for example in examples:
-            key = fold(example)
+            key = text_key(example)
             if key in seen and seen[key] != intent:
                 problems.append(f"training example {example!r} is in {seen[key]} and {intent}")
             seen[key] = intent
@@ -162,7 +98,7 @@ def check_examples(home: Path) -> List[str]:
         if intent not in training:
             problems.append(f"held-out intent {intent} is not trained")
         for example in examples:
-            if fold(example) in seen:
+            if text_key(example) in seen:
                 problems.append(f"held-out example {example!r} ({intent}) is also training data")
     return problems
 
@@ -177,7 +113,7 @@ def heldout_sentences(home: Path) -> List[tuple]:
     sentences += [(text, label) for text, label in labelled(question_heldout(home))]
     sentences = [(text, label.split("/", 1)[0]) for text, label in sentences]
     for path in sorted((home / "tests" / "safety").glob("*.yml")):
-        data = _yaml(path)
+        data = read_yaml(path)
         sentences += [(item["text"], f"safety_{item['kind']}") for item in data.get("crisis", [])]
         sentences += [(item["text"], "look-alike") for item in data.get("not_crisis", [])]
     # Whole conversations (issue 19): every turn with content, labelled with what it should reach. Not
@@ -185,7 +121,7 @@ def heldout_sentences(home: Path) -> List[tuple]:
     # ways to say them, so every training example of greet or inform_age would be "near" one.
     conversations = home / "tests" / "conversations_blind" / "conversations.yml"
     if conversations.exists():
-        for conversation in _yaml(conversations).get("conversations", []):
+        for conversation in read_yaml(conversations).get("conversations", []):
             for turn in conversation["turns"]:
                 expect = turn["expect"]
                 if "basic" in expect or "age" in expect:
@@ -226,14 +162,14 @@ def check_answers(library: ContentLibrary) -> List[str]:
         match = HARD_CODED_TERM.search(text)
         if match:
             problems.append(f"{where}: '{match.group(0)}' is typed; use a {{term:…}} from terms.yml")
-        key = fold(text)
+        key = text_key(text)
         # A school-type variant may repeat another variant of the same answer (so = po, vso = vo).
         if key in seen and not seen[key].startswith(f"{answer.intent}.{part}."):
             problems.append(f"{where}: same text as {seen[key]}")
         seen.setdefault(key, where)
     for answer in library.answers():
         if answer.reliability == "UNVERIFIED-PARTS":
-            all_text = fold(" ".join(list(answer.short.values()) + list(answer.more.values())))
+            all_text = text_key(" ".join(list(answer.short.values()) + list(answer.more.values())))
             if not any(hedge in all_text for hedge in HEDGES):
                 problems.append(f"{answer.intent}: has unverified parts but never says it differs or "
                                 f"may have changed ({', '.join(HEDGES[:3])} …)")
@@ -253,12 +189,12 @@ def check_questions(library: ContentLibrary) -> List[str]:
             match = HARD_CODED_TERM.search(text)
             if match:
                 problems.append(f"{where}: '{match.group(0)}' is typed; use a {{term:…}} from terms.yml")
-            key = fold(text)
+            key = text_key(text)
             if key in seen and not seen[key].startswith(question.key + "."):
                 problems.append(f"{where}: same text as {seen[key]}")
             seen.setdefault(key, where)
         if question.reliability == "UNVERIFIED-PARTS":
-            if not any(hedge in fold(" ".join(question.answer.values())) for hedge in HEDGES):
+            if not any(hedge in text_key(" ".join(question.answer.values())) for hedge in HEDGES):
                 problems.append(f"{question.key}: has unverified parts but never says it differs or is not "
                                 f"certain ({', '.join(HEDGES[:3])} …)")
     return problems
@@ -281,7 +217,7 @@ class GlossaryTerm:
 
 def load_glossary(path: Path = GLOSSARY) -> List[GlossaryTerm]:
     """The glossary's terms."""
-    raw = _yaml(path).get("terms") or {}
+    raw = read_yaml(path).get("terms") or {}
     terms = []
     for name, entry in raw.items():
         flags = 0 if entry.get("case") else re.IGNORECASE
@@ -426,7 +362,7 @@ SAFETY_FIRST_LINE = {
 def check_safety_responses(home: Path) -> List[str]:
     """Every safety response: its help line first, 112, its source and when it was checked."""
     problems = []
-    responses = _yaml(home / "domain.yml").get("responses", {})
+    responses = read_yaml(home / "domain.yml").get("responses", {})
     for name in sorted(set(SAFETY_FIRST_LINE) - set(responses)):
         problems.append(f"{name}: missing in domain.yml")
     for name, variants in responses.items():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from wegwijs.checks import heldout_nlu, question_heldout, read_nlu
+from wegwijs.nlu_data import heldout_nlu, question_heldout, read_nlu
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, Iterable, List, Sequence, Tuple
 
-from wegwijs.safety import edit_distance, fold
+from wegwijs.safety import edit_distance
+from wegwijs.text import fold
 
 #: Similarity from which a test sentence and a training sentence are near-duplicates, whatever their labels.
 THRESHOLD = 0.75

@@ -9,8 +9,9 @@ repeated letters squeezed) and key words also with one or two typing errors.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Dict, Iterable, List, Optional, Pattern, Tuple
+
+from wegwijs.text import fold  # wegwijs/handovers/ import it from here too
 
 ACUTE_DANGER = "acute_danger"
 SUICIDE = "suicide"
@@ -415,16 +416,6 @@ def in_doubt(parse_data: Dict) -> bool:
     if (parse_data.get("safety_override") or {}).get("reason") == "look-alike":
         return False
     return float((parse_data.get("crisis") or {}).get("score") or 0) >= DOUBT_SCORE
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, letters repeated three or more times squeezed to two, tidy spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = plain.replace("\u2019", "'").replace("`", "'")
-    plain = re.sub(r"(\w)\1{2,}", r"\1\1", plain)
-    plain = re.sub(r"[^\w' ]+", " ", plain)
-    return " ".join(plain.split())
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

@@ -27,7 +27,8 @@ def training_files(home: Path) -> List[Path]:
     # and texts (config.yml, content_dir), and the terms they use.
     files += sorted((home / "data").rglob("*.yml")) + [home / "wegwijs" / "content" / "terms.yml"]
     # Our trainable NLU components (and the folding they use) shape the model too.
-    files += sorted((home / "wegwijs" / "nlp").glob("*.py")) + [home / "wegwijs" / "safety.py"]
+    files += sorted((home / "wegwijs" / "nlp").glob("*.py")) + [home / "wegwijs" / "safety.py",
+                                                                home / "wegwijs" / "text.py"]
     return [p for p in files if p.exists()]
 
 

@@ -24,7 +24,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from wegwijs.nlp import storage
-from wegwijs.safety import INTENT_PREFIX as SAFETY_PREFIX, fold
+from wegwijs.safety import INTENT_PREFIX as SAFETY_PREFIX
+from wegwijs.text import fold
 
 logger = logging.getLogger(__name__)
 

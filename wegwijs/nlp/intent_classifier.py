@@ -4,7 +4,7 @@ Chosen by measurement (``make benchmark-nlu``, docs/nlu.md): on our held-out set
 set from another domain it is more accurate than Rasa's DIET pipeline and trains in seconds instead of
 half an hour. What it reads of a message:
 
-* the folded text (lower case, no accents, letters typed three times squeezed: :func:`wegwijs.safety.fold`);
+* the folded text (lower case, no accents, letters typed three times squeezed: :func:`wegwijs.text.fold`);
 * the lemmas that the tokenizer set (simplemma's Dutch lemmas in ``nl_wegwijs``, or
   ``nl_core_news_sm``'s when that is installed), folded the same way, so "kinderen" and "kind",
   "geplaatst" and "plaatsen" share features;
@@ -31,7 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.nlu.constants import TOKENS_NAMES
 
 from wegwijs.nlp import storage
-from wegwijs.safety import fold
+from wegwijs.text import fold
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from wegwijs.safety import edit_distance, fold
+from wegwijs.safety import edit_distance
+from wegwijs.text import fold
 
 logger = logging.getLogger(__name__)
 

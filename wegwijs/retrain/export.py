@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wegwijs import pii
-from wegwijs.checks import fold
 from wegwijs import replies, replies_en
 from wegwijs.db.models import RetrainExport, ReviewItem
+from wegwijs.text import text_key
 from wegwijs.transcripts import EVENTS
 
 #: Loops whose answers are personal data, not things to learn intents from.
@@ -68,7 +68,7 @@ class ExportResult:
 def group_key(scrubbed: str) -> str:
     """Near-duplicates share a key: folded words in order, numbers as 0, placeholders kept."""
     text = _PLACEHOLDER.sub(lambda m: f" {m.group(0).lower()} ", scrubbed)
-    words = [re.sub(r"\d+", "0", word) for word in re.findall(r"\[[a-z]+\]|[a-z0-9]+", fold(text))]
+    words = [re.sub(r"\d+", "0", word) for word in re.findall(r"\[[a-z]+\]|[a-z0-9]+", text_key(text))]
     kept = [word for number, word in enumerate(words)
             if not (word == "0" and number and words[number - 1] == "0")]  # "06-1234" is one number
     return " ".join(kept)[:255] or "(leeg)"

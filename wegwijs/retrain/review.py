@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
-from wegwijs.checks import domain_intents
+from wegwijs.nlu_data import domain_intents
 from wegwijs.db.models import Handover, ReviewItem, utcnow
 
 #: Two groups are shown as one when their word sets overlap this much (Jaccard) …

@@ -22,7 +22,8 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from sqlalchemy.engine import Engine
 
 from wegwijs import pii
-from wegwijs.checks import fold, heldout_nlu, question_heldout, training_nlu
+from wegwijs.nlu_data import heldout_nlu, question_heldout, read_nlu, training_nlu
+from wegwijs.text import text_key
 
 REVIEWED_FILE = "nlu_reviewed.yml"
 STORIES_DIR = Path("var") / "retrain" / "stories"
@@ -72,8 +73,6 @@ class WriteResult:
 
 def intent_topics(home: Path) -> Dict[str, str]:
     """Intent -> the topic folder under ``data/`` that has most of its examples."""
-    from wegwijs.checks import read_nlu
-
     counts: Dict[str, Dict[str, int]] = defaultdict(dict)
     for folder in sorted(p for p in (home / "data").iterdir() if p.is_dir()):
         for intent, examples in read_nlu(sorted(folder.glob("nlu*.yml"))).items():
@@ -89,13 +88,13 @@ def write_examples(home: Path, examples: Iterable[Tuple[int, str, str]]) -> Writ
 
     result = WriteResult()
     topics = intent_topics(home)
-    trained = {fold(text): intent for intent, texts in training_nlu(home).items() for text in texts}
-    unseen = {fold(text) for held in (heldout_nlu(home), question_heldout(home))
+    trained = {text_key(text): intent for intent, texts in training_nlu(home).items() for text in texts}
+    unseen = {text_key(text) for held in (heldout_nlu(home), question_heldout(home))
               for texts in held.values() for text in texts}
     new: Dict[str, List[Tuple[int, str, str]]] = defaultdict(list)
     for item_id, scrubbed, intent in examples:
         text = " ".join(surrogate(scrubbed).split())
-        key = fold(text)
+        key = text_key(text)
         if intent not in topics:
             result.no_topic.add(intent)
             result.unusable_ids.append(item_id)
@@ -118,7 +117,7 @@ def write_examples(home: Path, examples: Iterable[Tuple[int, str, str]]) -> Writ
         path = home / "data" / topic / REVIEWED_FILE
         old = RasaYAMLReader().read(str(path)).training_examples if path.exists() else []
         messages = list(old) + [Message.build(text=text, intent=intent) for _, text, intent in rows]
-        messages.sort(key=lambda m: (m.get("intent") or "", fold(m.get("text") or "")))
+        messages.sort(key=lambda m: (m.get("intent") or "", text_key(m.get("text") or "")))
         path.parent.mkdir(parents=True, exist_ok=True)
         RasaYAMLWriter().dump(str(path), TrainingData(training_examples=messages))
         result.files.append(path)
@@ -133,11 +132,11 @@ def remove_examples(home: Path, examples: Iterable[Tuple[str, str]]) -> List[Pat
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader, RasaYAMLWriter
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    unwanted = {(fold(" ".join(surrogate(text).split())), intent) for text, intent in examples}
+    unwanted = {(text_key(" ".join(surrogate(text).split())), intent) for text, intent in examples}
     changed = []
     for path in sorted((home / "data").glob(f"*/{REVIEWED_FILE}")):
         messages = RasaYAMLReader().read(str(path)).training_examples
-        kept = [m for m in messages if (fold(m.get("text") or ""), m.get("intent")) not in unwanted]
+        kept = [m for m in messages if (text_key(m.get("text") or ""), m.get("intent")) not in unwanted]
         if len(kept) == len(messages):
             continue
         if kept:

@@ -1,6 +1,8 @@
 """How `make run` starts processes, and the wegwijs command."""
 from __future__ import annotations
 
+import pytest
+
 from wegwijs import cli, serve
 
 
@@ -164,3 +166,22 @@ def test_data_at_rest_is_for_the_owner_only(tmp_path):
     for path in [var, *var.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, (path, oct(mode))
+
+
+@pytest.mark.parametrize("secret", ["-starts-with-a-dash", "--jwt-method", "plain_secret"])
+def test_rasa_reads_any_jwt_secret_also_one_that_looks_like_an_option(monkeypatch, secret):
+    """secrets.token_urlsafe can begin with "-"; given as a separate argument, Rasa's parser took it for an
+    option and Rasa did not start (about one start in 64)."""
+    import sys
+
+    import rasa.__main__
+
+    from wegwijs import rasa_run
+
+    seen = {}
+    monkeypatch.setenv(rasa_run.SECRET_ENV, secret)
+    monkeypatch.setattr(sys, "argv", ["wegwijs.rasa_run", "run", "--enable-api", "--jwt-method", "HS256"])
+    monkeypatch.setattr(rasa.__main__, "main", lambda: seen.update(
+        args=rasa.__main__.create_argument_parser().parse_args(sys.argv[1:])))
+    rasa_run.main()
+    assert seen["args"].jwt_secret == secret and seen["args"].jwt_method == "HS256"

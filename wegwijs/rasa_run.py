@@ -19,7 +19,8 @@ def main() -> None:
     secret = os.environ.get(SECRET_ENV)
     if not secret:
         raise SystemExit(f"{SECRET_ENV} is needed: Rasa's HTTP API must not run without auth")
-    sys.argv = ["rasa", *sys.argv[1:], "--jwt-secret", secret]
+    # one argument with "=": a secret that begins with "-" must not be read as an option
+    sys.argv = ["rasa", *sys.argv[1:], f"--jwt-secret={secret}"]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

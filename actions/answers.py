@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import TOPIC_SLOT, content, language_of, replied_in_other_language, school_of
-from wegwijs import ages, followups, questions
+from wegwijs import ages, feedback, followups, questions
 from wegwijs.content import Answer, Question
 from wegwijs.replies import for_language
 from wegwijs.schools import School
@@ -17,6 +17,13 @@ from wegwijs.schools import School
 AGE_SLOT = "child_age_band"
 PENDING_SLOT = "pending_topic"
 QUESTION_SLOT = "last_question"
+
+
+def answer_tag(intent: str, question: Optional[str] = None, more: bool = False) -> Dict[str, str]:
+    """The metadata that names the answer a message gives (``utter_message(**answer_tag(…))``): Rasa keeps
+    it on the bot message, the widget asks "Had je hier iets aan?" about it (wegwijs/feedback.py). Only
+    answers carry it, never greetings, safety replies, refusals or questions back."""
+    return {feedback.ANSWER_ID_KEY: feedback.answer_id(intent, question, more)}
 
 
 def compose(answer: Answer, part: str, school: Optional[School], band: Optional[str] = None,
@@ -70,7 +77,8 @@ def utter_question(dispatcher: CollectingDispatcher, question: Question, topic: 
                    school: Optional[School], language: str = "nl") -> List[Dict[str, Any]]:
     """Send a question-level answer, with "meer weten" (the topic's long answer) and "praten"."""
     dispatcher.utter_message(text=compose_question(question, topic, school, language),
-                             buttons=for_language(language).MORE_BUTTONS)
+                             buttons=for_language(language).MORE_BUTTONS,
+                             **answer_tag(topic.intent, question.key))
     return [SlotSet(TOPIC_SLOT, topic.intent), SlotSet(QUESTION_SLOT, question.key),
             SlotSet(PENDING_SLOT, None)]
 
@@ -104,7 +112,7 @@ def utter_answer(dispatcher: CollectingDispatcher, answer: Answer, school: Optio
     text = compose(answer, "short", school, band, language)
     if not answer.next:
         text += "\n\n" + for_language(language).MORE_QUESTION
-    dispatcher.utter_message(text=text, buttons=buttons_for(answer, language))
+    dispatcher.utter_message(text=text, buttons=buttons_for(answer, language), **answer_tag(answer.intent))
     return [SlotSet(TOPIC_SLOT, answer.intent), SlotSet(QUESTION_SLOT, None), SlotSet(PENDING_SLOT, None)]
 
 
@@ -192,7 +200,7 @@ def answer_followup(dispatcher: CollectingDispatcher, tracker: Tracker, kind: st
         return answer_topic(dispatcher, tracker, library.get(target.key), school, language, events)
     if target.kind == "more":
         dispatcher.utter_message(text=compose(topic, "more", school, known_band(tracker), language),
-                                 buttons=[say.TALK_BUTTON])
+                                 buttons=[say.TALK_BUTTON], **answer_tag(topic.intent, more=True))
         return events
     paragraphs = [say.followup_unknown(topic.title_in(language))]
     text = with_closing(paragraphs, school, topic.roles or ("contact_person",),
@@ -281,5 +289,5 @@ class ActionAnswerMore(Action):
             dispatcher.utter_message(text=say.MORE_WHICH)
             return events
         dispatcher.utter_message(text=compose(answer, "more", school, known_band(tracker), language),
-                                 buttons=[say.TALK_BUTTON])
+                                 buttons=[say.TALK_BUTTON], **answer_tag(answer.intent, more=True))
         return events

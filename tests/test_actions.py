@@ -218,3 +218,27 @@ def test_every_rights_answer_ends_with_personal_help_and_source(library):
         text = messages[0]["text"]
         assert "Persoonlijke hulp: Jeugdstem" in text, answer.intent
         assert "Bron: " in text and "{" not in text, answer.intent
+
+
+# ---------------------------------------------------------------- "Had je hier iets aan?" (wegwijs/feedback.py)
+
+def test_answers_name_the_answer_they_give_and_nothing_else_does():
+    """The widget asks whether an answer helped only for messages that carry ``answer_id`` (Rasa keeps the
+    extra key as the bot message's metadata)."""
+    short, _ = run(ActionAnswerTopic(), tracker("care_opp", "de-regenboog"))
+    assert short[0]["answer_id"] == "care_opp"
+    more, _ = run(ActionAnswerMore(), tracker("more_info", "de-regenboog", slots={"last_topic": "care_opp"}))
+    assert more[0]["answer_id"] == "care_opp:more"
+    question = tracker("care_sop", "het-baken")
+    question.latest_message["entities"] = [{"entity": "question", "value": "care_sop/cycle"}]
+    chosen, _ = run(ActionAnswerTopic(), question)
+    assert chosen[0]["answer_id"] == "care_sop/cycle"
+    # answer first, then the age question: only the answer is rated
+    first, _ = run(ActionAnswerTopic(), tracker("rights_dossier_access", "het-baken"))
+    assert first[0]["answer_id"] == "rights_dossier_access" and "answer_id" not in first[1]
+    for action, intent in ((ActionGreet(), "greet"), (ActionContactPerson(), "talk_to_human"),
+                           (ActionFallback(), "nlu_fallback")):
+        messages, _ = run(action, tracker(intent, "het-baken"))
+        assert all("answer_id" not in message for message in messages), intent
+    nothing, _ = run(ActionAnswerMore(), tracker("more_info"))
+    assert "answer_id" not in nothing[0]

@@ -10,6 +10,8 @@ removes or reshapes any of these fails here, with the reason, instead of failing
 * ``RedisLockStore`` keeps its client in ``self.red`` and its prefix in ``self.key_prefix`` (we connect by
   URL without running its ``__init__``);
 * ``RemoteAction._validate_action_result`` and ``Event.resolve_by_type`` (the speed fixes).
+* not called but relied on: ``RemoteAction._utter_responses`` keeps an action's extra message keys
+  (``answer_id``) as the bot message's metadata, which ``send_response`` hands to the output channel.
 """
 from __future__ import annotations
 
@@ -93,3 +95,36 @@ def test_no_private_rasa_code_outside_this_module():
             text = path.read_text(encoding="utf-8")
             found += [f"{path.relative_to(HOME)}: {name}" for name in PRIVATE_NAMES if name in text]
     assert found == [], "Rasa's private code belongs in wegwijs/rasa_private.py: " + ", ".join(found)
+
+
+def test_an_answers_id_travels_from_the_action_server_to_the_bot_message_and_the_output_channel():
+    """``actions/answers.py`` sends ``answer_id`` as an extra key of its message (rasa_sdk's
+    ``utter_message(**kwargs)``). Rasa's ``RemoteAction._utter_responses`` keeps keys it does not know as
+    the ``BotUttered`` event's metadata (stored in the events table, where wegwijs/web/app.py reads it), and
+    ``BotUttered.message()`` hands them to the output channel's senders as keyword arguments, where
+    ``WegwijsSocketIOOutput`` sends it to the widget. None of this is called by our code, but the ratings of
+    answers (wegwijs/feedback.py) depend on it."""
+    import asyncio
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import OutputChannel
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    dispatcher.utter_message(text="Een SOP is…", buttons=[{"title": "Meer weten", "payload": "/more_info"}],
+                             answer_id="care_sop")
+    bot, = asyncio.run(RemoteAction._utter_responses(dispatcher.messages, None, None, None))
+    assert bot.metadata == {"answer_id": "care_sop"}, \
+        "Rasa no longer keeps an action's extra message keys as the bot message's metadata"
+    stored = Event.from_parameters(bot.as_dict())
+    assert stored.metadata == {"answer_id": "care_sop"}
+
+    received = {}
+
+    class Output(OutputChannel):
+        async def send_text_with_buttons(self, recipient_id, text, buttons, **kwargs):
+            received.update(kwargs)
+
+    asyncio.run(Output().send_response("c" * 16, stored.message()))
+    assert received.get("answer_id") == "care_sop", \
+        "Rasa's send_response no longer passes the bot message's metadata to the senders"

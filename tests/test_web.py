@@ -214,3 +214,51 @@ def test_staff_messages_reach_the_socket_with_name_and_role():
     asyncio.run(output.send_response("room-1", {"text": "Gewoon de bot"}))
     assert sent[0] == ("bot_uttered", {"text": "Sanne Visser (zorgcoördinator): Hoi", "staff": staff}, "room-1")
     assert sent[1] == ("bot_uttered", {"text": "Gewoon de bot"}, "room-1")
+
+
+def test_history_names_answers_and_their_ratings_and_erase_removes_the_ratings(web, home, monkeypatch):
+    """"Had je hier iets aan?": a rating is an event of the conversation itself (wegwijs/feedback.py), read
+    back with the history (not asked again after a reload) and erased with the conversation."""
+    from types import SimpleNamespace
+
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from wegwijs.channels import record_feedback
+    from wegwijs.lock_store import WegwijsLockStore
+    from wegwijs.tracker_store import WegwijsTrackerStore
+
+    client, engine, _ = web
+    monkeypatch.delenv("WEGWIJS_REDIS_URL", raising=False)
+    domain = Domain.load(str(home / "domain.yml"))
+    store = WegwijsTrackerStore(domain=domain)
+    agent = SimpleNamespace(tracker_store=FailSafeTrackerStore(store), lock_store=WegwijsLockStore())
+    for conversation in (CONVERSATION, "c" * 32):
+        asyncio.run(store.save(DialogueStateTracker.from_events(conversation, [
+            ActionExecuted("action_listen"), UserUttered("hoi"), ActionExecuted("action_greet"),
+            BotUttered("Hoi! Ik ben Wegwijs."), ActionExecuted("action_listen"),
+            UserUttered("wat is een sop"), ActionExecuted("action_answer_topic"),
+            BotUttered("Een SOP is…", {"buttons": [{"title": "Meer weten", "payload": "/more_info"}]},
+                       metadata={"answer_id": "care_sop"}),
+            ActionExecuted("action_listen")], domain.slots)))
+    for conversation in (CONVERSATION, "c" * 32):
+        assert asyncio.run(record_feedback(agent, conversation, {"answer_id": "care_sop", "rating": "down",
+                                                                 "reason": None}))
+    assert asyncio.run(record_feedback(agent, CONVERSATION, {"answer_id": "care_sop", "rating": "down",
+                                                             "reason": "unclear"}))
+    messages = client.get("/api/conversation/messages", headers=parent()).json()["messages"]
+    assert [m["from"] for m in messages] == ["parent", "bot", "parent", "bot"]
+    assert "answer_id" not in messages[1] and "feedback" not in messages[1]  # a greeting is not rated
+    assert messages[3]["answer_id"] == "care_sop"
+    assert messages[3]["feedback"] == {"rating": "down", "reason": "unclear"}  # the latest rating
+    assert client.post("/api/conversation/erase", headers=parent()).status_code == 200
+    with engine.connect() as connection:
+        left = connection.execute(sa.text("select type_name, data from events where sender_id = :s"),
+                                  {"s": CONVERSATION}).all()
+        other = connection.execute(sa.text("select count(*) from events where sender_id = :s and "
+                                           "type_name = 'slot'"), {"s": "c" * 32}).scalar()
+    assert left == [] and other == 1  # the other conversation keeps its rating
+    assert client.get("/api/conversation/messages", headers=parent()).json() == {"messages": []}
+    store.engine.dispose()

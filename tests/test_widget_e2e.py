@@ -350,3 +350,223 @@ def test_an_english_conversation_is_answered_in_english(site):
         assert crisis.index("I am sorry this is happening") < crisis.index("0800-2000") and "112" in crisis
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------- "Had je hier iets aan?", "Lees voor", "Grotere tekst"
+
+def feedback_events(site, conversation):
+    """The ratings stored in the conversation: Rasa's ``answer_feedback`` slot events, oldest first."""
+    with site["db"].connect() as connection:
+        rows = connection.execute(sa.text(
+            "select data from events where sender_id = :s and type_name = 'slot' order by id"),
+            {"s": conversation}).all()
+    return [json.loads(row[0])["value"] for row in rows if json.loads(row[0]).get("name") == "answer_feedback"]
+
+
+def answer_ids(site, conversation):
+    with site["db"].connect() as connection:
+        rows = connection.execute(sa.text(
+            "select data from events where sender_id = :s and type_name = 'bot' order by id"),
+            {"s": conversation}).all()
+    return [(json.loads(row[0]).get("metadata") or {}).get("answer_id") for row in rows]
+
+
+def focus_by_shift_tab(page, script: str, presses: int = 40) -> bool:
+    """Shift+Tab from where the focus is until ``script`` (about document.activeElement) is true."""
+    for _ in range(presses):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate(f"(() => {{ const e = document.activeElement; return !!({script}); }})()"):
+            return True
+    return False
+
+
+def test_a_parent_rates_an_answer_by_keyboard_and_is_not_asked_again_after_a_reload(site):
+    context, page = open_chat(site)
+    try:
+        before = bot_count(page)
+        send(page, "hoi")
+        wait_for_reply(page, before)
+        assert page.locator(".ww-from-bot").last.locator(".ww-feedback").count() == 0  # a greeting: no question
+        before = bot_count(page)
+        send(page, "wie is de zorgcoordinator")
+        wait_for_reply(page, before, "Sanne Visser")
+        wait_sent(page)
+        conversation = session_id(page)
+        answer = page.locator(".ww-from-bot", has_text="Sanne Visser").last
+        box = answer.locator(".ww-feedback")
+        assert box.get_attribute("role") == "group" and "Had je hier iets aan?" in box.inner_text()
+        assert box.locator(".ww-reasons").is_hidden()
+        # keyboard only: from the input back to "Nee", Enter; then Tab to "Klopt niet", Enter
+        page.focus("#wegwijs-input")
+        assert focus_by_shift_tab(page, "e.getAttribute('data-rating') === 'down'")
+        assert page.evaluate("document.activeElement.textContent").strip().endswith("Nee")
+        bots = bot_count(page)
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => { const b = document.querySelectorAll('.ww-from-bot [data-rating=down]');"
+                               " return b[b.length - 1].getAttribute('aria-pressed') === 'true'; }")
+        assert box.locator(".ww-feedback-note").inner_text() == "Bedankt!"
+        assert box.locator(".ww-feedback-note").get_attribute("role") == "status"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.getAttribute('data-reason')") == "incorrect"
+        assert page.evaluate("document.activeElement.textContent") == "Klopt niet"
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => { const b = document.querySelectorAll('.ww-from-bot [data-reason=incorrect]');"
+                               " return b[b.length - 1].getAttribute('aria-pressed') === 'true'; }")
+        assert bot_count(page) == bots  # the bot says nothing about it in the chat
+        # stored in the conversation itself, as Rasa's slot event, for the answer the bot sent
+        stored = feedback_events(site, conversation)
+        rated = [a for a in answer_ids(site, conversation) if a]
+        assert len(rated) == 1 and stored[-1] == {"answer_id": rated[0], "rating": "down", "reason": "incorrect"}
+        assert stored[0] == {"answer_id": rated[0], "rating": "down", "reason": None}  # "Nee" counts alone too
+        # the conversation goes on as before
+        before = bot_count(page)
+        send(page, "wat doet de jeugdarts")
+        wait_for_reply(page, before, "Bron:")
+        wait_sent(page)
+        # after a reload the answer shows its rating; the parent is not asked again
+        page.reload()
+        page.wait_for_selector(".ww-panel:not([hidden])")
+        page.wait_for_function("() => document.querySelectorAll('.ww-feedback').length >= 2")
+        answer = page.locator(".ww-from-bot", has_text="Sanne Visser").last
+        assert answer.locator("[data-rating=down]").get_attribute("aria-pressed") == "true"
+        assert answer.locator("[data-rating=up]").get_attribute("aria-pressed") == "false"
+        assert answer.locator("[data-reason=incorrect]").get_attribute("aria-pressed") == "true"
+        newest = page.locator(".ww-from-bot .ww-feedback").last
+        assert newest.locator("[aria-pressed=true]").count() == 0  # the new answer is not rated yet
+        assert len(feedback_events(site, conversation)) == len(stored)
+    finally:
+        context.close()
+
+
+def test_lees_voor_follows_the_browsers_dutch_voices_and_text_can_be_made_larger(site):
+    """Debian's headless chromium usually has no voices at all: then "Lees voor" is hidden (shown only with a
+    Dutch voice on the device). The text-size toggle is remembered and still fits a 320 px screen."""
+    context, page = open_chat(site, width=320, height=640)
+    try:
+        before = bot_count(page)
+        send(page, "wie is de zorgcoordinator")
+        wait_for_reply(page, before, "Sanne Visser")
+        dutch = page.evaluate("""() => new Promise(done => {
+            const count = () => speechSynthesis.getVoices().filter(v => /^nl/i.test(v.lang) && v.localService).length;
+            if (count()) { done(count()); return; }
+            speechSynthesis.addEventListener('voiceschanged', () => done(count()));
+            setTimeout(() => done(count()), 2000);
+        })""")
+        speak = page.locator(".ww-from-bot .ww-speak").last
+        assert speak.is_visible() == bool(dutch)
+        # "Grotere tekst": a toggle in the header, by keyboard
+        size = page.locator(".ww-size")
+        assert size.inner_text() == "Grotere tekst" and size.get_attribute("aria-pressed") == "false"
+        normal = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.ww-text')).fontSize)")
+        size.focus()
+        page.keyboard.press("Space")
+        assert size.get_attribute("aria-pressed") == "true"
+        larger = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.ww-text')).fontSize)")
+        assert larger >= normal * 1.2
+        page.reload()
+        page.wait_for_function("() => document.querySelectorAll('.ww-msg').length >= 2")
+        assert page.locator(".ww-size").get_attribute("aria-pressed") == "true"  # remembered
+        # still within 320 px: nothing wider than the screen, every control at least 44 px high
+        assert page.evaluate("document.querySelector('.ww-panel').getBoundingClientRect().width") <= 320
+        assert page.evaluate("(() => { const l = document.querySelector('.ww-log');"
+                             " return l.scrollWidth <= l.clientWidth; })()")
+        small = page.evaluate("""() => Array.from(document.querySelectorAll('.ww-panel button'))
+            .filter(b => b.offsetParent !== null)
+            .map(b => b.getBoundingClientRect()).filter(r => r.height < 44 || r.width < 44 || r.right > 320).length""")
+        assert small == 0
+        (Path(__file__).resolve().parents[1] / "results").mkdir(exist_ok=True)
+        page.screenshot(path=str(Path(__file__).resolve().parents[1] / "results" / "widget-320-large.png"))
+        page.locator(".ww-size").click()
+        assert page.locator(".ww-size").get_attribute("aria-pressed") == "false"
+    finally:
+        context.close()
+
+
+#: A browser's speech synthesis with VOICES, which arrive after the page loaded (as in Chrome). Through the
+#: devtools protocol (page.add_init_script), so the demo page's CSP, which forbids inline scripts, does not
+#: apply.
+FAKE_SPEECH = """(() => {
+  let voices = [];
+  const listeners = [], pending = [];
+  window.__spoken = []; window.__cancelled = 0;
+  const fake = {
+    getVoices: () => voices,
+    speak: (u) => { window.__spoken.push({text: u.text, lang: u.lang, voice: u.voice && u.voice.name}); pending.push(u); },
+    cancel: () => { window.__cancelled += 1; pending.splice(0).forEach(u => u.onerror && u.onerror({error: 'canceled'})); },
+    addEventListener: (type, listener) => { if (type === 'voiceschanged') listeners.push(listener); },
+  };
+  Object.defineProperty(window, 'speechSynthesis', {configurable: true, get: () => fake});
+  window.SpeechSynthesisUtterance = function (text) { this.text = text; };
+  window.__finish = () => pending.splice(0).forEach(u => u.onend && u.onend({}));
+  setTimeout(() => { voices = VOICES; listeners.forEach(listener => listener()); }, 300);
+})();"""
+ONLINE_DUTCH = [{"name": "English", "lang": "en-US", "localService": True},
+                {"name": "Google Nederlands", "lang": "nl-NL", "localService": False}]
+LOCAL_DUTCH = ONLINE_DUTCH + [{"name": "Xander", "lang": "nl-NL", "localService": True},
+                              {"name": "Ellen", "lang": "nl-BE", "localService": True}]
+
+
+def speech_page(site, voices):
+    context = site["browser"].new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(FAKE_SPEECH.replace("VOICES", json.dumps(voices)))
+    page = context.new_page()
+    page.on("console", lambda message: site.setdefault("csp_errors", []).append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{site['web']}/demo/het-baken/")
+    page.click(".ww-launcher")
+    page.wait_for_selector(".ww-panel:not([hidden])")
+    return context, page
+
+
+def test_lees_voor_reads_an_answer_aloud_with_the_dutch_voice_and_stops_when_pressed_again(site):
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` fetches axe-core with npm")
+    # only an online Dutch voice (it would send the text to its maker): no "Lees voor"
+    context, page = speech_page(site, ONLINE_DUTCH)
+    try:
+        page.wait_for_timeout(600)
+        assert not page.evaluate("document.querySelector('.wegwijs').classList.contains('ww-can-speak')")
+    finally:
+        context.close()
+    context, page = speech_page(site, LOCAL_DUTCH)
+    try:
+        before = bot_count(page)
+        send(page, "wie is de zorgcoordinator")
+        wait_for_reply(page, before, "Sanne Visser")
+        answer = page.locator(".ww-from-bot", has_text="Sanne Visser").last
+        speak = answer.locator(".ww-speak")
+        speak.wait_for(state="visible")
+        assert speak.inner_text().strip().endswith("Lees voor")
+        assert speak.get_attribute("aria-label").startswith("Lees voor: ")
+        speak.click()
+        assert speak.get_attribute("aria-pressed") == "true"
+        spoken = page.evaluate("window.__spoken")
+        assert spoken and all(part["lang"] == "nl-NL" and part["voice"] == "Xander" for part in spoken)
+        said = " ".join(part["text"] for part in spoken)
+        assert "Sanne Visser" in said
+        assert "https://" not in said and "Bron:" not in said and "gelezen" not in said  # not the source line
+        assert "Had je hier iets aan" not in said and "Lees voor" not in said
+        speak.click()  # again: stop
+        assert speak.get_attribute("aria-pressed") == "false" and page.evaluate("window.__cancelled") >= 1
+        assert len(page.evaluate("window.__spoken")) == len(spoken)
+        speak.click()
+        assert speak.get_attribute("aria-pressed") == "true"
+        page.evaluate("window.__finish()")  # the voice finished the message
+        page.wait_for_function("() => !document.querySelector('.ww-speak[aria-pressed=true]')")
+        # with the new controls visible (Lees voor, a rating with its reasons, larger text): axe stays clean
+        answer.locator("[data-rating=down]").click()
+        answer.locator(".ww-reasons").wait_for(state="visible")
+        page.locator(".ww-size").click()
+        page.wait_for_timeout(500)
+        page.evaluate("() => { " + AXE.read_text(encoding="utf-8") + "\n}")
+        result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: "
+                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == []
+        assert not site.get("csp_errors"), site.get("csp_errors")
+        answer.scroll_into_view_if_needed()
+        (Path(__file__).resolve().parents[1] / "results").mkdir(exist_ok=True)
+        page.screenshot(path=str(Path(__file__).resolve().parents[1] / "results" / "widget-feedback.png"))
+    finally:
+        context.close()

@@ -24,6 +24,11 @@ payloads, metadata, rate limits). Around Rasa:
   and its secret (socket.io: ``session_confirm`` answers with both; REST: ``POST /webhooks/rest/conversations``).
   A socket joins a conversation (and hears its staff replies) only with the right secret, and writes only
   to the conversation it joined; a REST message needs the secret in the ``X-Wegwijs-Secret`` header.
+- **Ratings of answers** (socket.io, :mod:`wegwijs.feedback`): bot messages that give an answer carry
+  its id (``answer_id``); the widget's ``feedback`` event (``{"answer_id", "rating", "reason"?}``) is
+  checked and stored as ``SlotSet("answer_feedback", …)`` in the conversation the socket joined, under
+  Rasa's lock for that conversation, only for an answer the bot sent in it. Acknowledged ``ok``,
+  ``refused`` or ``retry``; the bot says nothing.
 - **The client's network** (a keyed hash of the IPv4 address or IPv6 /64, changing daily) goes into the
   message's metadata as ``network``, set by the server only, so the action server can cap handovers.
 
@@ -38,11 +43,12 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import DEFAULT_INTENTS
+from rasa.shared.core.events import BotUttered, SlotSet
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from wegwijs import chat_guard, rasa_private
+from wegwijs import chat_guard, feedback, rasa_private
 from wegwijs.handovers.live import STAFF_METADATA_KEY
 from wegwijs.settings import Settings
 
@@ -50,6 +56,8 @@ logger = logging.getLogger(__name__)
 rasa_private.apply_speed_fixes()  # Rasa imports this module at start-up (credentials.yml)
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
+#: the socket.io event of the widget's ratings ("Had je hier iets aan?")
+FEEDBACK_EVENT = "feedback"
 
 
 class StorageFailure(RuntimeError):
@@ -90,6 +98,9 @@ class Guard:
         self.limiter = chat_guard.RateLimiter(settings.rate_per_conversation, settings.rate_per_ip,
                                               settings.redis_url, keys=self.keys)
         self.seen = chat_guard.SeenMessages(settings.redis_url)
+        # ratings count apart from messages: rating answers must not use up a parent's messages
+        self.feedback_limiter = chat_guard.RateLimiter(settings.rate_per_conversation, settings.rate_per_ip,
+                                                       settings.redis_url, keys=self.keys, prefix="feedback")
         self._origins: Optional[set] = None
         self._intents: tuple = (None, frozenset())
 
@@ -138,6 +149,33 @@ class Guard:
                 logger.error("no reply to a chat message (conversation not paused); the parent is told")
                 return chat_guard.NO_REPLY
         return ""
+
+
+def _sent(tracker: Any, answer_id: str) -> bool:
+    """Whether the bot sent the answer ``answer_id`` among the tracker's events."""
+    return any(isinstance(event, BotUttered)
+               and (event.metadata or {}).get(feedback.ANSWER_ID_KEY) == answer_id for event in tracker.events)
+
+
+async def record_feedback(agent: Any, conversation_id: str, value: Dict[str, Any]) -> bool:
+    """Append a parent's rating (:func:`wegwijs.feedback.parse`) to the conversation as
+    ``SlotSet("answer_feedback", value)``; False (nothing stored) when the bot did not send that answer in
+    this conversation. Under Rasa's lock for the conversation, as a message is handled, so a rating and a
+    message never write the tracker at once. Storage failures raise (:func:`make_storage_loud`)."""
+    make_storage_loud(agent)
+    store = agent.tracker_store
+    answer = value[feedback.ANSWER_ID_KEY]
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await store.retrieve(conversation_id)  # the latest session (a window of a long one)
+        if tracker is None:
+            return False
+        if not _sent(tracker, answer):  # an answer from before the window or an earlier session
+            full = await store.retrieve_full_tracker(conversation_id)
+            if full is None or not _sent(full, answer):
+                return False
+        tracker.update(SlotSet(feedback.SLOT, value))
+        await store.save(tracker)
+    return True
 
 
 def allowed_origins(settings: Settings) -> List[str]:
@@ -253,20 +291,27 @@ def _answer(sender: Optional[str], text: str, status: int,
     return response.json([{"recipient_id": sender, "text": text}], status=status, headers=headers)
 
 
+def _answer_of(kwargs: Dict[str, Any]) -> Dict[str, str]:
+    """``{"answer_id": …}`` when the bot message names the answer it gives (its metadata), else ``{}``."""
+    value = kwargs.get(feedback.ANSWER_ID_KEY)
+    return {feedback.ANSWER_ID_KEY: value} if feedback.valid_answer_id(value) else {}
+
+
 class WegwijsSocketIOOutput(rasa_private.CountingSocketIOOutput):
-    """Counts what it sends, and sends staff messages with the staff member's name and role."""
+    """Counts what it sends, sends staff messages with the staff member's name and role, and an answer
+    with its id (``answer_id``, so the widget can ask whether it helped)."""
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """One message per answer (Rasa's channel sends each paragraph as its own message): the widget
         shows the paragraphs in one bubble, with the source as a small line beneath."""
-        await self.emit(recipient_id, {"text": text.strip()})
+        await self.emit(recipient_id, {"text": text.strip(), **_answer_of(kwargs)})
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
         """One message with its buttons attached (see :meth:`send_text_message`)."""
         await self.emit(recipient_id, {"text": text.strip(), "quick_replies": [
             {"content_type": "text", "title": button["title"], "payload": button["payload"]}
-            for button in buttons]})
+            for button in buttons], **_answer_of(kwargs)})
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         staff = message.get(STAFF_METADATA_KEY)
@@ -352,7 +397,36 @@ class WegwijsSocketIO(SocketIOInput):
         async def handle_message(sid: Text, data: Any) -> Dict[str, Any]:
             return await self._handle(sid, data if isinstance(data, dict) else {}, on_new_message)
 
+        @sio.on(FEEDBACK_EVENT, namespace=self.namespace)
+        async def handle_feedback(sid: Text, data: Any) -> Dict[str, Any]:
+            return await self._feedback(sid, data)
+
         return webhook
+
+    async def _feedback(self, sid: Text, data: Any) -> Dict[str, Any]:
+        """A rating of an answer (:mod:`wegwijs.feedback`), for the conversation this socket joined with its
+        secret; a conversation id in ``data`` is not read. Nothing is said in the chat."""
+        session = await self.sio.get_session(sid, namespace=self.namespace) or {}
+        conversation = session.get("conversation")
+        if not chat_guard.valid_conversation_id(conversation):
+            return {"status": "refused"}
+        wait = await self.guard.feedback_limiter.wait_seconds(conversation, session.get("ip"))
+        if wait:
+            return {"status": "retry", "retry_after": wait}
+        value = feedback.parse(data)
+        if value is None:
+            return {"status": "refused"}
+        app = self.app or Sanic.get_app()
+        try:
+            stored = await record_feedback(app.ctx.agent, conversation, value)
+        except NotStoring as error:
+            logger.error("rating not stored: Rasa runs with %s instead of the SQL tracker store", error)
+            return {"status": "retry", "retry_after": 30}
+        except Exception as error:  # noqa: BLE001 - not stored; the widget says so, the parent may try again
+            logger.error("rating not stored: %s: %s", type(error).__name__,
+                         type(error.__cause__).__name__ if error.__cause__ else "-")
+            return {"status": "retry", "retry_after": 30}
+        return {"status": "ok" if stored else "refused"}
 
     async def _tell(self, sid: Text, text: str) -> None:
         await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)

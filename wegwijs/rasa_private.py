@@ -15,6 +15,10 @@ Rasa by ``tests/test_rasa_private.py``, which fails with the reason when an upgr
   ``SocketIOOutput._send_message`` sends and offers it as :meth:`CountingSocketIOOutput.emit`.
 * **Redis lock store** (``wegwijs/lock_store.py``): :class:`RedisURLLockStore` connects Rasa's
   ``RedisLockStore`` by URL, setting its ``red`` and ``key_prefix`` without running its ``__init__``.
+* **Relied on, not called** (no code here): an answer's id (``answer_id``, :mod:`wegwijs.feedback`) is an
+  extra key of the action server's message, which ``RemoteAction._utter_responses`` keeps as the
+  ``BotUttered`` event's metadata and ``OutputChannel.send_response`` hands to the senders of
+  ``wegwijs/channels.py`` as a keyword argument; checked by the same test module.
 * **Two speed fixes** (:func:`apply_speed_fixes`, applied when Rasa loads our channels or tracker store):
 
   1. ``RemoteAction._validate_action_result`` checks every action server response with

@@ -9,6 +9,10 @@
  * nothing.
  * Nothing is lost: every message gets a client id and waits in localStorage until the server has
  * acknowledged it; after a lost connection the queue is sent again (the server skips ids it has seen).
+ * After an answer (a bot message with an answer_id): "Had je hier iets aan?" with Ja/Nee and, after Nee,
+ * an optional reason from a fixed list; sent as a socket.io "feedback" event and kept in the conversation.
+ * "Lees voor" reads a message aloud with a Dutch voice of the browser on this device (no online voice, no
+ * other service); "Grotere tekst" makes the messages larger (remembered in localStorage).
  */
 (function () {
   "use strict";
@@ -35,8 +39,14 @@
     connecting: "Verbinden…", online: "", offline: "Geen verbinding. Je berichten worden verstuurd zodra " +
       "er weer verbinding is.", waiting: "wacht op verbinding", typing: "Wegwijs typt…",
     serverError: "Er ging iets mis bij de server. Je bericht is bewaard en wordt opnieuw verstuurd.",
-    you: "Jij", bot: "Wegwijs", historyFailed: "Het eerdere gesprek kon niet worden geladen."
+    you: "Jij", bot: "Wegwijs", historyFailed: "Het eerdere gesprek kon niet worden geladen.",
+    larger: "Grotere tekst", speak: "Lees voor", helpful: "Had je hier iets aan?", yes: "Ja", no: "Nee",
+    why: "Wat was er mis? Kiezen hoeft niet.", thanks: "Bedankt!",
+    feedbackFailed: "Dat lukte niet. Probeer het later nog eens."
   };
+  // the reasons after "Nee": the server accepts only these keys, never free text
+  var REASONS = [["incorrect", "Klopt niet"], ["unclear", "Snap ik niet"], ["other_question", "Ik zocht iets anders"]];
+  var FEEDBACK_TIMEOUT = 15000;
 
   // ---------------------------------------------------------------- state
   function store(name, value) {
@@ -79,6 +89,7 @@
   var sendButton = el("button", { type: "submit", "class": "ww-send", text: T.send });
   var form = el("form", { "class": "ww-form" }, [input, sendButton]);
   var eraseButton = el("button", { type: "button", "class": "ww-erase", text: T.erase });
+  var sizeButton = el("button", { type: "button", "class": "ww-size", "aria-pressed": "false", text: T.larger });
   var closeButton = el("button", { type: "button", "class": "ww-close", "aria-label": T.close, text: "×" });
   var confirmBox = el("div", { "class": "ww-confirm", role: "alertdialog", "aria-labelledby": "wegwijs-erase-q",
     hidden: "" }, [
@@ -93,9 +104,10 @@
   var panel = el("section", { id: "wegwijs-panel", "class": "ww-panel", role: "dialog",
     "aria-labelledby": "wegwijs-title", hidden: "" }, [
     el("header", { "class": "ww-header" }, [
-      el("div", {}, [el("h2", { id: "wegwijs-title", text: T.title }),
+      el("div", { "class": "ww-heading" }, [el("h2", { id: "wegwijs-title", text: T.title }),
         el("p", { "class": "ww-subtitle", text: T.subtitle })]),
-      eraseButton, closeButton
+      closeButton,
+      el("div", { "class": "ww-header-tools" }, [sizeButton, eraseButton])
     ]),
     confirmBox, disclosure, handover, log, typing, status, form
   ]);
@@ -145,6 +157,11 @@
       item.setAttribute("data-pending", message.pending);
       item.appendChild(el("span", { "class": "ww-pending", text: T.waiting }));
     }
+    if (message.from !== "parent") {
+      var tools = el("div", { "class": "ww-tools" }, [speakButton(item, text)]);
+      if (message.answer_id) { tools.appendChild(feedbackBox(message.answer_id, message.feedback)); }
+      item.appendChild(tools);
+    }
     if (message.buttons && message.buttons.length) {
       clearButtons();
       var group = el("div", { "class": "ww-buttons", role: "group", "aria-label": "Antwoordknoppen" });
@@ -161,6 +178,134 @@
     return item;
   }
   function setStatus(text) { status.textContent = text; }
+
+  // ---------------------------------------------------------------- "Had je hier iets aan?"
+  var uid = 0;
+  function feedbackBox(answerId, rated) {
+    var question = "wegwijs-fb-" + (++uid), why = "wegwijs-why-" + uid;
+    function choice(attrs, emoji, label) {
+      return el("button", attrs, [emoji ? el("span", { "aria-hidden": "true", text: emoji + " " }) : null,
+        document.createTextNode(label)]);
+    }
+    var box = el("div", { "class": "ww-feedback", role: "group", "aria-labelledby": question }, [
+      el("span", { id: question, "class": "ww-feedback-q", text: T.helpful }),
+      choice({ type: "button", "class": "ww-rate", "data-rating": "up", "aria-pressed": "false" }, "👍", T.yes),
+      choice({ type: "button", "class": "ww-rate", "data-rating": "down", "aria-pressed": "false" }, "👎", T.no),
+      el("div", { "class": "ww-reasons", role: "group", "aria-labelledby": why, hidden: "" },
+        [el("span", { id: why, text: T.why })].concat(REASONS.map(function (reason) {
+          return choice({ type: "button", "class": "ww-reason", "data-reason": reason[0], "aria-pressed": "false" },
+            "", reason[1]);
+        }))),
+      el("span", { "class": "ww-feedback-note", role: "status" })
+    ]);
+    box.answerId = answerId;
+    box.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("button") : null;
+      if (!button || button.getAttribute("aria-pressed") === "true") { return; }  // already chosen
+      if (button.hasAttribute("data-rating")) { rate(box, button.getAttribute("data-rating"), null); }
+      else if (button.hasAttribute("data-reason")) { rate(box, "down", button.getAttribute("data-reason")); }
+    });
+    if (rated && rated.rating) { showRating(box, rated.rating, rated.reason); }
+    return box;
+  }
+  function showRating(box, rating, reason) {
+    box.classList.add("ww-rated");
+    Array.prototype.forEach.call(box.querySelectorAll("[data-rating]"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-rating") === rating));
+    });
+    Array.prototype.forEach.call(box.querySelectorAll("[data-reason]"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-reason") === reason));
+    });
+    box.querySelector(".ww-reasons").hidden = rating !== "down";
+  }
+  function rate(box, rating, reason) {
+    var note = box.querySelector(".ww-feedback-note");
+    note.textContent = "";
+    var body = { answer_id: box.answerId, rating: rating };
+    if (reason) { body.reason = reason; }
+    function done(ok) {
+      if (!ok) { note.textContent = T.feedbackFailed; return; }
+      // the same answer may be in the log twice: one rating per answer
+      Array.prototype.forEach.call(log.querySelectorAll(".ww-feedback"), function (other) {
+        if (other.answerId === box.answerId) { showRating(other, rating, reason); }
+      });
+      note.textContent = T.thanks;
+    }
+    if (!socket || !socket.connected || !confirmed) { done(false); return; }
+    // the server stores it in the conversation this socket joined (never one named here)
+    socket.timeout(FEEDBACK_TIMEOUT).emit("feedback", body, function (err, reply) {
+      done(!err && !!reply && reply.status === "ok");
+    });
+  }
+
+  // ---------------------------------------------------------------- "Lees voor" (the browser's own voice)
+  var speech = ("speechSynthesis" in window && window.SpeechSynthesisUtterance) ? window.speechSynthesis : null;
+  var voice = null, speaking = null;
+  function findVoice() {
+    var voices = [];
+    try { voices = speech.getVoices() || []; } catch (e) { voices = []; }
+    // a Dutch voice on this device only: an online voice (Chrome's "Google Nederlands") sends the text to
+    // its maker's servers, and Wegwijs adds no other service
+    var dutch = Array.prototype.filter.call(voices, function (v) {
+      return /^nl([-_]|$)/i.test(v.lang || "") && v.localService === true;
+    });
+    dutch.sort(function (a, b) { return /^nl[-_]nl/i.test(b.lang) - /^nl[-_]nl/i.test(a.lang); });  // nl-NL first
+    voice = dutch[0] || null;
+    root.classList.toggle("ww-can-speak", !!voice);  // without a Dutch voice the buttons stay hidden
+    if (!voice) { stopSpeaking(); }
+  }
+  function speakButton(item, text) {
+    var words = text.split(/\s+/).slice(0, 8).join(" ");
+    var button = el("button", { type: "button", "class": "ww-speak", "aria-pressed": "false",
+      "aria-label": T.speak + ": " + words + (text.split(/\s+/).length > 8 ? "…" : "") },
+      [el("span", { "aria-hidden": "true", text: "🔊 " }), document.createTextNode(T.speak)]);
+    button.addEventListener("click", function () { speak(item, button); });
+    return button;
+  }
+  function spokenParts(item) {
+    // the answer's paragraphs, without the source line and without web addresses
+    return Array.prototype.map.call(item.querySelectorAll(".ww-text"), function (p) {
+      return p.textContent.replace(/https?:\/\/\S+/g, "").replace(/\s+/g, " ").trim();
+    }).filter(function (part) { return part; });
+  }
+  function stopSpeaking() {
+    if (speaking) { speaking.button.setAttribute("aria-pressed", "false"); speaking = null; }
+    if (speech) { try { speech.cancel(); } catch (e) { /* nothing to stop */ } }
+  }
+  function speak(item, button) {
+    var again = speaking && speaking.button === button;
+    stopSpeaking();
+    var parts = spokenParts(item);
+    if (again || !voice || !parts.length) { return; }  // pressing again stops
+    var current = speaking = { button: button };
+    button.setAttribute("aria-pressed", "true");
+    parts.forEach(function (part, index) {  // one utterance per paragraph: long ones stop early in some browsers
+      var utterance = new window.SpeechSynthesisUtterance(part);
+      utterance.lang = voice.lang;
+      try { utterance.voice = voice; } catch (e) { /* the language is enough */ }
+      utterance.rate = 0.95;
+      if (index === parts.length - 1) {
+        utterance.onend = utterance.onerror = function () {
+          if (speaking === current) { button.setAttribute("aria-pressed", "false"); speaking = null; }
+        };
+      }
+      speech.speak(utterance);
+    });
+  }
+  if (speech) {
+    findVoice();  // voices load later in some browsers
+    if (speech.addEventListener) { speech.addEventListener("voiceschanged", findVoice); }
+    else { speech.onvoiceschanged = findVoice; }
+  }
+
+  // ---------------------------------------------------------------- "Grotere tekst"
+  function setLarge(on) {
+    panel.classList.toggle("ww-large", on);
+    sizeButton.setAttribute("aria-pressed", String(on));
+    store("large", on);
+  }
+  setLarge(!!store("large"));
+  sizeButton.addEventListener("click", function () { setLarge(!panel.classList.contains("ww-large")); });
 
   // ---------------------------------------------------------------- sending
   function submit(text, payload) {
@@ -267,6 +412,7 @@
     socket.on("bot_uttered", function (data) {
       typing.hidden = !sending;
       addMessage({ from: data.staff ? "staff" : "bot", text: data.text || "", staff: data.staff,
+        answer_id: data.staff ? null : data.answer_id,
         buttons: (data.quick_replies || data.buttons || []).map(function (b) {
           return { title: b.title, payload: b.payload };
         }) });
@@ -282,6 +428,7 @@
       store("queue", queue);
       session = store("session", null);
       secret = store("secret", null);
+      stopSpeaking();
       log.textContent = "";
       disclosure.classList.remove("ww-compact");
       handover.hidden = true;
@@ -310,6 +457,7 @@
     input.focus();
   }
   function close() {
+    stopSpeaking();
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute("aria-expanded", "false");

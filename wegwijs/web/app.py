@@ -7,8 +7,8 @@ channel lacks:
   staff messages that arrived while the page was closed);
 - ``GET  /api/conversation/status``: where a handed-over question is ("ligt bij de intern
   begeleider", "in behandeling", "afgerond");
-- ``POST /api/conversation/erase``: "Gesprek verwijderen": the conversation's tracker events and
-  the content of its handovers are deleted at once.
+- ``POST /api/conversation/erase``: "Gesprek verwijderen": the conversation's tracker events (with the
+  parent's ratings of answers, which are events too) and the content of its handovers are deleted at once.
 
 Each call names the conversation and proves it is the parent's with two headers, ``X-Wegwijs-Conversation``
 and ``X-Wegwijs-Secret`` (the secret Rasa's channel issued with the id; :class:`ConversationKeys`). Neither
@@ -36,6 +36,7 @@ from wegwijs.chat_guard import (CONVERSATION_HEADER, SECRET_HEADER, Conversation
                                 valid_conversation_id)
 from wegwijs.db.engine import engine_for
 from wegwijs.db.models import Handover, utcnow
+from wegwijs.feedback import ANSWER_ID_KEY, latest, valid_answer_id
 from wegwijs.handovers import service
 from wegwijs.handovers.live import STAFF_METADATA_KEY
 from wegwijs.schools import ROLE_LABELS, SchoolRegistry
@@ -70,9 +71,15 @@ def content_security_policy(rasa_url: str) -> str:
 
 
 def parent_messages(engine: sa.engine.Engine, conversation_id: str) -> List[Dict[str, Any]]:
-    """What the parent saw and wrote, oldest first; the buttons of the last bot message only."""
+    """What the parent saw and wrote, oldest first; the buttons of the last bot message only. An answer
+    carries its ``answer_id`` and, once the parent rated it, ``feedback`` (``{"rating", "reason"}``, the
+    latest rating of that answer: wegwijs/feedback.py), so the widget does not ask again after a reload."""
     messages: List[Dict[str, Any]] = []
-    for type_name, _, payload in conversation_events(engine, conversation_id, ("user", "bot")):
+    slots = []
+    for type_name, _, payload in conversation_events(engine, conversation_id, ("user", "bot", "slot")):
+        if type_name == "slot":
+            slots.append((payload.get("name"), payload.get("value")))
+            continue
         text = payload.get("text")
         if not text:
             continue
@@ -84,11 +91,18 @@ def parent_messages(engine: sa.engine.Engine, conversation_id: str) -> List[Dict
                    for b in ((payload.get("data") or {}).get("buttons") or [])
                    if isinstance(b, dict)]
         item: Dict[str, Any] = {"from": "staff" if staff else "bot", "text": str(text).strip()}
+        answer = (payload.get("metadata") or {}).get(ANSWER_ID_KEY)
         if staff:
             item["staff"] = staff
+        elif valid_answer_id(answer):
+            item[ANSWER_ID_KEY] = answer
         if buttons:
             item["buttons"] = buttons
         messages.append(item)
+    ratings = latest(slots)
+    for message in messages:
+        if message.get(ANSWER_ID_KEY) in ratings:
+            message["feedback"] = ratings[message[ANSWER_ID_KEY]]
     last_bot = max((i for i, m in enumerate(messages) if m["from"] != "parent"), default=-1)
     for index, message in enumerate(messages):
         if index != last_bot:

@@ -337,8 +337,10 @@ Wegwijs is running.
     demo logins (school, e-mail, password; also in var/demo-logins.txt):
 {logins}
   Action server:     http://127.0.0.1:{args.actions_port}/health
-  Try: curl -s localhost:{args.rasa_port}/webhooks/rest/webhook \\
-         -d '{{"sender":"proef-gesprek-0001","message":"hoi","metadata":{{"school_id":"{school}"}}}}'
+  Try (a new conversation, then a message with its secret; README "Try it"):
+    curl -s -X POST localhost:{args.rasa_port}/webhooks/rest/conversations
+    curl -s localhost:{args.rasa_port}/webhooks/rest/webhook -H "X-Wegwijs-Secret: <secret>" \\
+         -d '{{"sender":"<sender>","message":"hoi","metadata":{{"school_id":"{school}"}}}}'
   Logs: var/log/. Stop with Ctrl-C.""", flush=True)
     return run_until_stopped(processes, "var/log/", every=(RETENTION_EVERY, lambda: run_retention(home)))
 

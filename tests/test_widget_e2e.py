@@ -59,8 +59,10 @@ def site(home, tmp_path_factory):
         patch.undo()
 
 
-def open_chat(site, school="het-baken", width=1280, height=900):
+def open_chat(site, school="het-baken", width=1280, height=900, init_script=None):
     context = site["browser"].new_context(viewport={"width": width, "height": height})
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     # the demo pages have a Content-Security-Policy: the widget must work under it
     page.on("console", lambda message: site.setdefault("csp_errors", []).append(message.text)
@@ -507,15 +509,7 @@ LOCAL_DUTCH = ONLINE_DUTCH + [{"name": "Xander", "lang": "nl-NL", "localService"
 
 
 def speech_page(site, voices):
-    context = site["browser"].new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(FAKE_SPEECH.replace("VOICES", json.dumps(voices)))
-    page = context.new_page()
-    page.on("console", lambda message: site.setdefault("csp_errors", []).append(message.text)
-            if "Content Security Policy" in message.text else None)
-    page.goto(f"{site['web']}/demo/het-baken/")
-    page.click(".ww-launcher")
-    page.wait_for_selector(".ww-panel:not([hidden])")
-    return context, page
+    return open_chat(site, init_script=FAKE_SPEECH.replace("VOICES", json.dumps(voices)))
 
 
 def test_lees_voor_reads_an_answer_aloud_with_the_dutch_voice_and_stops_when_pressed_again(site):

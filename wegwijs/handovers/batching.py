@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from wegwijs.db.engine import engine_for
 from wegwijs.db.models import Handover, MailWindow, utcnow
 from wegwijs.handovers import notify
+from wegwijs.handovers.service import OPEN_STATUSES
 from wegwijs.schools import ROLE_LABELS, SchoolRegistry
 from wegwijs.settings import Settings
 
@@ -40,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 HANDOVERS = Handover.__table__
 WINDOWS = MailWindow.__table__
-OPEN_STATUSES = ("new", "assigned", "in_progress")
 #: A handover whose mail could not go out for this long leaves the queue (staff see it in the portal).
 MAX_WAIT = dt.timedelta(days=1)
 #: The timer fires this much after the window's end, so that the window has surely ended.

@@ -1,7 +1,8 @@
 """The parent's chat widget in a real browser (Playwright driving Debian's chromium), against real
 processes: Rasa (our socket.io channel), the action server, the widget server and SQLite.
 
-A whole conversation on a demo school page; a reload keeps it; messages typed offline are sent once on
+A whole conversation on a demo school page (the staff portal runs too, for the Insights test); a reload
+keeps it; messages typed offline are sent once on
 reconnect; "Gesprek verwijderen" removes the data from the database; keyboard only; axe-core finds no
 serious or critical problems; a staff message shows name and role; screenshots at 320 px and desktop
 width are saved in results/.
@@ -38,12 +39,12 @@ def site(home, tmp_path_factory):
     patch.setenv("WEGWIJS_DB_URL", db_url)
     patch.delenv("WEGWIJS_SMTP_HOST", raising=False)
     migrate.upgrade(db_url)
-    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    rasa_port, actions_port, web_port, portal_port = free_port(), free_port(), free_port(), free_port()
     patch.setenv("WEGWIJS_PUBLIC_RASA_URL", f"http://127.0.0.1:{rasa_port}")
     endpoints = endpoints_for(home, tmp, actions_port)
     keys = serve.new_secrets()
     specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,
-                           keys=keys)
+                           portal_port=portal_port, keys=keys)
     processes = serve.start(home, specs, tmp / "log", timeout=300)
     from playwright.sync_api import sync_playwright
 
@@ -51,6 +52,7 @@ def site(home, tmp_path_factory):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
         yield {"web": f"http://127.0.0.1:{web_port}", "rasa": f"http://127.0.0.1:{rasa_port}",
+               "portal": f"http://127.0.0.1:{portal_port}", "db_url": db_url,
                "db": sa.create_engine(db_url, future=True), "browser": browser, "keys": keys}
     finally:
         browser.close()
@@ -563,4 +565,183 @@ def test_lees_voor_reads_an_answer_aloud_with_the_dutch_voice_and_stops_when_pre
         (Path(__file__).resolve().parents[1] / "results").mkdir(exist_ok=True)
         page.screenshot(path=str(Path(__file__).resolve().parents[1] / "results" / "widget-feedback.png"))
     finally:
+        context.close()
+
+
+# -- Insights (issue 17): a parent's 👎 reaches the school's figures, the review inbox, and goes on erase --
+
+INSIGHTS_STAFF = {"het-baken": ("inzicht@hetbaken.example", "zorgcoordinator"),
+                  "de-regenboog": ("inzicht@regenboog.example", "intern_begeleider")}
+INSIGHTS_MAINTAINER = "inzicht-onderhoud@wegwijs.example"
+INSIGHTS_PASSWORD = "een-lang-wachtwoord-voor-inzicht-42"
+
+
+def portal_login(site, email):
+    context = site["browser"].new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{site['portal']}/login")
+    page.fill("#email", email)
+    page.fill("#password", INSIGHTS_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/inbox**")
+    return context, page
+
+
+def feedback_row(page, topic_title):
+    """The cells of the feedback table's row for ``topic_title`` (None when the topic has no row)."""
+    if page.locator("#feedback").count() == 0:
+        return None
+    row = page.locator("#feedback tbody tr", has=page.locator("td", has_text=topic_title))
+    return row.first.locator("td").all_inner_texts() if row.count() else None
+
+
+def figure(page, name):
+    return page.inner_text(f"[data-figure={name}]")
+
+
+def axe_violations(page):
+    page.evaluate("() => { " + AXE.read_text(encoding="utf-8") + "\n}")
+    result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: "
+                           "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
+def seed_ratings(site, domain_path, answer, school, count):
+    """``count`` earlier conversations at ``school`` that rated ``answer`` 👎 "klopt niet" (through the
+    tracker store, as the channel stores ratings; their parent message is a button, so nothing to review)."""
+    import asyncio
+    import uuid
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from wegwijs.tracker_store import WegwijsTrackerStore
+
+    domain = Domain.load(str(domain_path))
+    tracker_store = WegwijsTrackerStore(domain=domain)
+    try:
+        for _ in range(count):
+            events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                      UserUttered("/" + answer.split("/")[0].split(":")[0],
+                                  {"name": answer.split("/")[0].split(":")[0], "confidence": 1.0},
+                                  metadata={"school_id": school}),
+                      ActionExecuted("action_answer_topic"), BotUttered("Een antwoord.", metadata={"answer_id": answer}),
+                      ActionExecuted("action_listen"),
+                      SlotSet("answer_feedback", {"answer_id": answer, "rating": "down", "reason": "incorrect"})]
+            tracker = DialogueStateTracker.from_events(uuid.uuid4().hex, events, domain.slots)
+            asyncio.run(tracker_store.save(tracker))
+    finally:
+        tracker_store.engine.dispose()
+
+
+def test_insights_a_rating_reaches_the_schools_figures_and_the_review_inbox_and_goes_on_erase(site, home):
+    """Issue 17's "Done when": a parent rates an answer 👎 with a reason and uses "Lees voor"; staff of that
+    school see the week's figures and plots change and download the CSV; staff of another school see none
+    of it; the maintainer's review inbox lists the message first; erasing the conversation removes the
+    rating from every figure. Axe finds no violations on the Insights page."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` fetches axe-core with npm")
+    from wegwijs.db.engine import session_factory
+    from wegwijs.retrain import export as retrain_export
+    from wegwijs.schools import SchoolRegistry
+    from wegwijs.staff import add_staff
+
+    with session_factory(site["db_url"])() as session, session.begin():
+        registry = SchoolRegistry.from_directory(home / "schools")
+        for school, (email, role) in INSIGHTS_STAFF.items():
+            add_staff(session, registry, email=email, name=f"Inzicht {school}", kind="staff",
+                      password=INSIGHTS_PASSWORD, school_id=school, roles=[role])
+        add_staff(session, registry, email=INSIGHTS_MAINTAINER, name="Onderhoud", kind="maintainer",
+                  password=INSIGHTS_PASSWORD)
+
+    question = "wie is de zorgcoordinator"
+    context, page = speech_page(site, LOCAL_DUTCH)
+    staff_context, staff = portal_login(site, INSIGHTS_STAFF["het-baken"][0])
+    try:
+        before = bot_count(page)
+        send(page, question)
+        wait_for_reply(page, before, "Sanne Visser")
+        wait_sent(page)
+        conversation = session_id(page)
+        answer_id = [a for a in answer_ids(site, conversation) if a][-1]
+        seed_ratings(site, home / "domain.yml", answer_id, "het-baken", 5)
+
+        staff.goto(f"{site['portal']}/insights")
+        rows = staff.locator("#feedback tbody tr")
+        titles = rows.locator("td:first-child").all_inner_texts()
+        assert titles, "the seeded ratings show"
+        down_before = {title: cells for title, cells in
+                       ((t, feedback_row(staff, t)) for t in titles)}
+        # the topic's row: the one whose "Nee" count is at least the 5 seeded
+        topic_title = next(t for t, cells in down_before.items() if cells[2] not in ("0", "< 5"))
+        before_cells = down_before[topic_title]
+        conversations_before = figure(staff, "conversations")
+        weeks_before = staff.locator("#weeks tbody tr").last.locator("td").last.inner_text()
+        chart_before = staff.locator("svg[data-chart=feedback]").inner_html()
+        assert staff.locator("svg[data-chart=weeks]").count() == 1
+
+        # the parent: "Lees voor" with the device's Dutch voice, then 👎 and "Klopt niet"
+        answer = page.locator(".ww-from-bot", has_text="Sanne Visser").last
+        speak = answer.locator(".ww-speak")
+        speak.wait_for(state="visible")
+        speak.click()
+        assert page.evaluate("window.__spoken")
+        answer.locator("[data-rating=down]").click()
+        answer.locator(".ww-reasons").wait_for(state="visible")
+        answer.locator("[data-reason=incorrect]").click()
+        page.wait_for_function("() => { const b = document.querySelectorAll('.ww-from-bot [data-reason=incorrect]');"
+                               " return b[b.length - 1].getAttribute('aria-pressed') === 'true'; }")
+        page.wait_for_timeout(500)
+
+        # staff of that school: the figures and the plot changed
+        staff.reload()
+        after_cells = feedback_row(staff, topic_title)
+        assert int(after_cells[2]) == int(before_cells[2]) + 1, (before_cells, after_cells)  # "Nee"
+        assert int(after_cells[3]) == int(before_cells[3]) + 1  # "Nee: klopt niet"
+        assert staff.locator("svg[data-chart=feedback]").inner_html() != chart_before
+        assert figure(staff, "conversations") == conversations_before  # the same conversation
+        assert staff.locator("#weeks tbody tr").last.locator("td").last.inner_text() == weeks_before
+        assert axe_violations(staff) == []
+        with staff.expect_download() as download_info:
+            staff.click("a[href^='/insights.csv']")
+        csv_text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+        assert f"waardering;{topic_title};nee;{after_cells[2]}" in csv_text
+        assert "klopt niet" in csv_text and "Sanne" not in csv_text and question not in csv_text
+
+        # staff of another school see none of it, and cannot ask for it
+        other_context, other = portal_login(site, INSIGHTS_STAFF["de-regenboog"][0])
+        other.goto(f"{site['portal']}/insights")
+        assert feedback_row(other, topic_title) is None
+        assert other.goto(f"{site['portal']}/insights?school=het-baken").status == 404
+        other_context.close()
+
+        # the maintainer: the review inbox lists the parent's message first; the editors' list names the answer
+        with session_factory(site["db_url"])() as session:
+            retrain_export.export(session)
+        maintainer_context, maintainer = portal_login(site, INSIGHTS_MAINTAINER)
+        maintainer.goto(f"{site['portal']}/review")
+        first = maintainer.locator("ol.review > li").first
+        assert first.locator(".text").inner_text() == question
+        assert "niets aan het antwoord" in first.inner_text() and "klopt niet" in first.inner_text()
+        maintainer.goto(f"{site['portal']}/insights?school=het-baken")
+        wrong = maintainer.locator("#wrong-answers tbody tr", has_text=answer_id)
+        assert wrong.locator("td").nth(1).inner_text() == after_cells[3]
+        assert axe_violations(maintainer) == []
+
+        # erasing the conversation removes the rating from every figure
+        page.click(".ww-erase")
+        page.click(".ww-erase-yes")
+        page.wait_for_function("() => document.querySelector('.ww-status').textContent.includes('verwijderd')")
+        staff.reload()
+        assert feedback_row(staff, topic_title) == before_cells
+        maintainer.reload()
+        wrong = maintainer.locator("#wrong-answers tbody tr", has_text=answer_id)
+        assert wrong.locator("td").nth(1).inner_text() == before_cells[3]
+        with site["db"].connect() as connection:  # its message waiting for review went too
+            assert connection.execute(sa.text("select count(*) from wegwijs_review_items"
+                                              " where conversation_id = :c"), {"c": conversation}).scalar() == 0
+        maintainer_context.close()
+    finally:
+        staff_context.close()
         context.close()

@@ -192,6 +192,17 @@ def _actions(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover - exec does not return
 
 
+def _insights(settings: Settings) -> int:
+    """``wegwijs insights refresh``: bring the insight tables up to date with the tracker store."""
+    from wegwijs.db.engine import session_factory
+    from wegwijs.insights import store
+
+    with session_factory(settings.db_url)() as session:
+        count = store.refresh_all(session, settings.home)
+    print(f"insights: {count} conversation(s) summed up")
+    return 0
+
+
 def _retrain(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -370,6 +381,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     rollback_parser = retrain_sub.add_parser("rollback", help="go back to an earlier model")
     rollback_parser.add_argument("--to", default=None, help="a saved model's name (models/history/)")
     retrain_sub.add_parser("status", help="review counts, current model and saved models")
+    insights_parser = sub.add_parser("insights", help="the Insights page's figures (docs/insights.md)")
+    insights_sub = insights_parser.add_subparsers(dest="insights_command", required=True)
+    insights_sub.add_parser("refresh", help="sum up the conversations since the last refresh")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -396,6 +410,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _rasa(settings, args)
     if args.command == "actions":
         return _actions(args)
+    if args.command == "insights":
+        return _insights(settings)
     return _retention(settings, args.days, args.handover_days)
 
 

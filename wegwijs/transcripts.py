@@ -121,12 +121,13 @@ def button_label(text: str) -> str:
 
 def delete_conversations(connection: sa.engine.Connection, conversation_ids: List[str]) -> int:
     """Delete the tracker events (and tracker snapshots) of these conversations; return how many events
-    were removed.
+    were removed. Their figures on the Insights page (ratings included) go too.
 
     Their messages waiting for review (scrubbed copies for retraining) go too; the ones already written
     into the training data stay as training examples but lose the link to the conversation.
     """
     from wegwijs.db.models import ReviewItem, TrackerSnapshot
+    from wegwijs.insights import store as insights
 
     review = ReviewItem.__table__
     snapshots = TrackerSnapshot.__table__
@@ -143,4 +144,5 @@ def delete_conversations(connection: sa.engine.Connection, conversation_ids: Lis
                                .values(conversation_id=None))
         if has_snapshots:
             connection.execute(sa.delete(snapshots).where(snapshots.c.sender_id.in_(chunk)))
+    insights.delete(connection, conversation_ids)
     return removed

@@ -118,9 +118,12 @@ class Handover(Base):
     #: the school's address a bundled notification mail about this handover waits for (its window is
     #: still running: ``wegwijs.handovers.batching``); NULL when none waits
     notify_to = sa.Column(sa.String(254), nullable=True, index=True)
+    #: when staff first answered the parent in the chat (Insights: time to first reply)
+    first_reply_at = sa.Column(sa.DateTime, nullable=True)
 
     __table_args__ = (
         sa.Index("ix_wegwijs_handovers_client_network_created_at", "client_network", "created_at"),
+        sa.Index("ix_wegwijs_handovers_created_at", "created_at"),
     )
 
     assignee = relationship(StaffUser)
@@ -240,6 +243,10 @@ class ReviewItem(Base):
     fallback = sa.Column(sa.Boolean, nullable=False, default=False)
     #: when Wegwijs was unsure and asked "Bedoel je…?", the topic the parent then chose with a button
     chosen_intent = sa.Column(sa.String(80), nullable=True)
+    #: the parent's latest rating of the answer this message got ("down" only; wegwijs.feedback) and its
+    #: reason key: such messages are reviewed first
+    rating = sa.Column(sa.String(8), nullable=True)
+    rating_reason = sa.Column(sa.String(20), nullable=True)
     group_key = sa.Column(sa.String(255), nullable=False, index=True)
     status = sa.Column(sa.String(16), nullable=False, default="pending", index=True)
     intent = sa.Column(sa.String(80), nullable=True)
@@ -249,6 +256,73 @@ class ReviewItem(Base):
     round_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_retrain_rounds.id", ondelete="SET NULL"),
                          nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class InsightConversation(Base):
+    """One conversation summed up for the Insights page (``wegwijs.insights``): counts only, never text.
+
+    Computed from Rasa's ``events`` (markers.yml and structured event fields) and deleted with the
+    conversation (retention, "Gesprek verwijderen"), so its figures go with it.
+    """
+
+    __tablename__ = "wegwijs_insight_conversations"
+    __table_args__ = (sa.Index("ix_insight_conversations_school_week", "school_id", "week"),
+                      sa.Index("ix_insight_conversations_week", "week"))
+
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    school_id = sa.Column(sa.String(64), nullable=True)
+    started_at = sa.Column(sa.DateTime, nullable=False)
+    #: the Monday of the week (Dutch time) the conversation started
+    week = sa.Column(sa.Date, nullable=False)
+    parent_messages = sa.Column(sa.Integer, nullable=False, default=0)
+    not_understood = sa.Column(sa.Integer, nullable=False, default=0)
+    choices_offered = sa.Column(sa.Integer, nullable=False, default=0)
+    choices_taken = sa.Column(sa.Integer, nullable=False, default=0)
+    safety_replies = sa.Column(sa.Integer, nullable=False, default=0)
+    handover_forms = sa.Column(sa.Integer, nullable=False, default=0)
+    last_event_id = sa.Column(sa.Integer, nullable=False)
+
+
+class InsightTopic(Base):
+    """How often a conversation asked about a topic (the topic's intent)."""
+
+    __tablename__ = "wegwijs_insight_topics"
+    __table_args__ = (sa.Index("ix_insight_topics_school_week", "school_id", "week"),
+                      sa.Index("ix_insight_topics_week", "week"))
+
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    topic = sa.Column(sa.String(80), primary_key=True)
+    school_id = sa.Column(sa.String(64), nullable=True)
+    week = sa.Column(sa.Date, nullable=False)
+    asked = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class InsightRating(Base):
+    """A parent's latest rating of one answer in one conversation (``wegwijs.feedback.latest``)."""
+
+    __tablename__ = "wegwijs_insight_ratings"
+    __table_args__ = (sa.Index("ix_insight_ratings_school_week", "school_id", "week"),
+                      sa.Index("ix_insight_ratings_week", "week"),
+                      sa.Index("ix_insight_ratings_reason", "reason"))
+
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    answer_id = sa.Column(sa.String(160), primary_key=True)
+    topic = sa.Column(sa.String(80), nullable=False)
+    school_id = sa.Column(sa.String(64), nullable=True)
+    week = sa.Column(sa.Date, nullable=False)
+    rating = sa.Column(sa.String(8), nullable=False)
+    reason = sa.Column(sa.String(20), nullable=True)
+    rated_at = sa.Column(sa.DateTime, nullable=False)
+
+
+class InsightState(Base):
+    """Up to which tracker event the insight tables are computed (one row, id 1)."""
+
+    __tablename__ = "wegwijs_insight_state"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    last_event_id = sa.Column(sa.Integer, nullable=False, default=0)
+    refreshed_at = sa.Column(sa.DateTime, nullable=True)
 
 
 class RetrainRound(Base):

@@ -154,6 +154,8 @@ def mark_in_progress(session: Session, handover: Handover, staff: StaffUser) -> 
         handover.assignee_id = staff.id
     handover.status = "in_progress"
     handover.updated_at = utcnow()
+    if handover.first_reply_at is None:
+        handover.first_reply_at = handover.updated_at
 
 
 def resolve(session: Session, handover: Handover, resolved_role: Optional[str] = None) -> None:

@@ -35,6 +35,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wegwijs import feedback
 from wegwijs.content import ContentLibrary
 from wegwijs.db.engine import session_factory
 from wegwijs.db.models import (CONTACT_LABELS, HANDOVER_STATUSES, REVIEW_LABELS, STATUS_LABELS,
@@ -44,7 +45,7 @@ from wegwijs.handovers.live import RasaClient
 from wegwijs.portal import security
 from wegwijs.portal.deps import (LOGIN_COOKIE, NOTICES, SESSION_COOKIE, CsrfFailed, LoginRequired,
                                  PortalState, plain_role, render)
-from wegwijs.portal.routers import audit, auth, handovers, health, review, sources
+from wegwijs.portal.routers import audit, auth, handovers, health, insights, review, sources
 from wegwijs.portal.routers.auth import LOGIN_DELAYS_MINUTES, MAX_FAILED_LOGINS
 from wegwijs.retrain import review as retrain_review
 from wegwijs.schools import ROLE_LABELS, SchoolRegistry
@@ -80,7 +81,7 @@ def _templates(library: ContentLibrary) -> Jinja2Templates:
     templates.env.globals.update(topic_label=topic_label, REVIEW_LABELS=REVIEW_LABELS,
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, URGENCY_LABELS=URGENCY_LABELS,
         CONTACT_LABELS=CONTACT_LABELS, STATUSES=HANDOVER_STATUSES, URGENCIES=URGENCIES,
-        plain_role=plain_role, display_phone=display_phone)
+        plain_role=plain_role, display_phone=display_phone, FEEDBACK_REASONS=feedback.REASONS)
     templates.env.filters["local"] = lambda value: (
         value.replace(tzinfo=dt.timezone.utc).astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
         if value else "")
@@ -137,6 +138,6 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     app.exception_handler(CsrfFailed)(_csrf_failed)
     app.exception_handler(StarletteHTTPException)(_http_error)
     for router in (health.router, auth.router, handovers.router, review.router, sources.router,
-                   audit.router):
+                   audit.router, insights.router):
         app.include_router(router)
     return app

@@ -5,6 +5,8 @@ confidence and the first action the bot took next; when the bot then asked "Bedo
 chose a topic with a button, that topic too (``chosen_intent``: the review page offers it as the label). What is not: button payloads (text starting with
 "/"), messages while staff handled the conversation (Rasa paused: those were written to a person), and
 the answers inside the handover form (question, class, phone number: personal, and not intent examples).
+When the parent rated the answer to a message 👎 ("Had je hier iets aan?", ``wegwijs.feedback``), the
+message gets that rating and its reason (``rating``, ``rating_reason``): the review inbox shows it first.
 The text goes through :func:`wegwijs.pii.scrub` in memory; only the scrubbed text reaches our tables.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from wegwijs import pii
+from wegwijs import feedback, pii
 from wegwijs import replies, replies_en
 from wegwijs.db.models import RetrainExport, ReviewItem
 from wegwijs.text import text_key
@@ -31,13 +33,15 @@ NOT_AN_ANSWER = ("action_listen", "action_session_start", "action_unlikely_inten
 FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback", "utter_default",
                     "action_two_stage_fallback")
 FALLBACK_INTENT = "nlu_fallback"
-TYPES = ("user", "bot", "action", "active_loop", "pause", "resume", "session_started", "restart")
+TYPES = ("user", "bot", "action", "active_loop", "pause", "resume", "session_started", "restart", "slot")
 #: How "Bedoel je…?" starts (a question within a topic, or a topic), in each language.
 CHOOSE_TEXTS = tuple({module.CHOOSE_TEXT for module in (replies, replies_en)}
                      | {module.CHOOSE_TOPIC_TEXT for module in (replies, replies_en)})
 #: Buttons of "Bedoel je…?" that choose no topic.
 NOT_A_CHOICE = ("deny", "talk_to_human", FALLBACK_INTENT)
 CHUNK = 2000
+#: how many bot messages back a rating's answer is looked for
+RATED_LOOKBACK = 400
 _PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
 
 
@@ -50,6 +54,8 @@ class _Conversation:
     waiting: Optional[ReviewItem] = None  # a message whose next action we have not seen yet
     last: Optional[ReviewItem] = None  # the conversation's last exported message
     offered: Optional[ReviewItem] = None  # the message after which the bot asked "Bedoel je…?"
+    #: answer id -> the parent's last exported message before that answer (for a rating later on)
+    answered: Dict[str, ReviewItem] = field(default_factory=dict)
 
 
 @dataclass
@@ -169,6 +175,17 @@ def export(session: Session, scrub: Callable[[str], List[pii.Span]] = pii.find,
         if type_name == "bot":
             if str(payload.get("text") or "").startswith(CHOOSE_TEXTS):
                 state.offered = state.last
+            answer = (payload.get("metadata") or {}).get(feedback.ANSWER_ID_KEY) \
+                if isinstance(payload.get("metadata"), dict) else None
+            if isinstance(answer, str) and state.last is not None:
+                state.answered[answer] = state.last
+            continue
+        if type_name == "slot":
+            rated = feedback.from_slot(payload.get("name"), payload.get("value"))
+            if rated is not None:
+                item = state.answered.get(rated[0]) or _rated_item(session, sender, event_id, rated[0])
+                if item is not None:
+                    _rate(item, rated[1])
             continue
         if type_name != "user":
             _apply(state, type_name, payload)
@@ -190,6 +207,32 @@ def export(session: Session, scrub: Callable[[str], List[pii.Span]] = pii.find,
     batch.skipped = sum(result.skipped.values())
     session.commit()
     return result
+
+
+def _rated_item(session: Session, sender: str, before: int, answer_id: str) -> Optional[ReviewItem]:
+    """The parent's last message (exported earlier) before the bot message that gave ``answer_id``."""
+    answered_at = None
+    for event_id, data in session.execute(
+            sa.select(EVENTS.c.id, EVENTS.c.data)
+            .where(EVENTS.c.sender_id == sender, EVENTS.c.type_name == "bot", EVENTS.c.id < before)
+            .order_by(EVENTS.c.id.desc()).limit(RATED_LOOKBACK)):
+        metadata = _load(data).get("metadata")
+        if isinstance(metadata, dict) and metadata.get(feedback.ANSWER_ID_KEY) == answer_id:
+            answered_at = event_id
+            break
+    if answered_at is None:
+        return None
+    return session.execute(
+        sa.select(ReviewItem).where(ReviewItem.conversation_id == sender[:255],
+                                    ReviewItem.event_id < answered_at)
+        .order_by(ReviewItem.event_id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _rate(item: ReviewItem, rating: Dict[str, Optional[str]]) -> None:
+    """A 👎 puts the message first in the review inbox (with its reason); a later 👍 takes it back."""
+    down = rating.get("rating") == "down"
+    item.rating = "down" if down else None
+    item.rating_reason = rating.get("reason") if down else None
 
 
 def _record_choice(item: ReviewItem, payload: dict) -> None:

@@ -72,6 +72,15 @@ class Group:
         return any(item.fallback for item in self.items)
 
     @property
+    def rated_down(self) -> bool:
+        """A parent rated the answer to one of these messages 👎."""
+        return any(item.rating == "down" for item in self.items)
+
+    @property
+    def rating_reasons(self) -> List[str]:
+        return sorted({item.rating_reason for item in self.items if item.rating == "down" and item.rating_reason})
+
+    @property
     def next_actions(self) -> List[str]:
         return sorted({item.next_action for item in self.items if item.next_action})
 
@@ -79,9 +88,9 @@ class Group:
     def pii_types(self) -> List[str]:
         return sorted({kind for item in self.items for kind in item.pii_types.split(",") if kind})
 
-    def order(self) -> Tuple[int, float]:
-        """Fallbacks first, then the lowest confidence."""
-        return (0 if self.fallback else 1, self.confidence)
+    def order(self) -> Tuple[int, int, float]:
+        """Rated 👎 by a parent first, then not understood (fallbacks), then the lowest confidence."""
+        return (0 if self.rated_down else 1, 0 if self.fallback else 1, self.confidence)
 
 
 def trainable_intents(home: Path) -> List[str]:
@@ -100,10 +109,12 @@ def similar(a: str, b: str) -> bool:
 
 
 def pending_groups(session: Session, limit: int = 50, max_items: int = 5000) -> List[Group]:
-    """Pending messages as groups of near-duplicates, fallbacks and lowest confidence first."""
+    """Pending messages as groups of near-duplicates: rated 👎 first, then fallbacks, then the lowest
+    confidence."""
     items = session.execute(
         sa.select(ReviewItem).where(ReviewItem.status == "pending")
-        .order_by(ReviewItem.fallback.desc(), ReviewItem.confidence.asc().nulls_first(),
+        .order_by(sa.case((ReviewItem.rating == "down", 0), else_=1), ReviewItem.fallback.desc(),
+                  ReviewItem.confidence.asc().nulls_first(),
                   ReviewItem.id).limit(max_items)).scalars().all()
     by_key: Dict[str, Group] = {}
     for item in items:

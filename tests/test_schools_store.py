@@ -119,6 +119,29 @@ def test_bad_profile_input_is_refused_in_dutch_and_nothing_is_saved(school_db, c
     assert school.contacts["contact_person"].phone == "012-3456700"
 
 
+def test_the_dutch_message_names_the_field_as_school_staff_know_it(school_db):
+    cases = [
+        ({"contacts": {"contact_person": {"name": "A", "phone": "12345"}}},
+         "Telefoonnummer van de contactpersoon voor ouders: is geen Nederlands telefoonnummer "
+         "(bijvoorbeeld 030-1234567)"),
+        ({"contacts": {"contact_person": {"name": "A", "phone": "012-3456789",
+                                          "hours": [{"day": "maandag", "start": "8 uur", "end": "16:00"}]}}},
+         "Tijden, regel 1, begin van de contactpersoon voor ouders: gebruik uu:mm, bijvoorbeeld 08:30"),
+        ({"links": {"pestprotocol": "http://x.example/p.pdf"}}, "Link naar het pestprotocol: moet beginnen met https://"),
+        ({"widget": {"colour": "#777777"}}, "Kleur van het chatvenster: te licht: de witte tekst is dan slecht te "
+                                            "lezen (contrast minder dan 4,5 : 1, de norm WCAG AA). Kies een "
+                                            "donkerdere kleur"),
+    ]
+    for changes, message in cases:
+        with pytest.raises(SchoolChangeError) as error:
+            change(school_db, schools_store.update_profile, STAFF, REGENBOOG, changes)
+        assert error.value.message == message
+    with pytest.raises(SchoolChangeError) as error:
+        change(school_db, schools_store.set_note, STAFF, REGENBOOG, TOPIC, "Lees <i>dit</i>.")
+    assert error.value.message == ("Eigen tekst bij 'De jeugdarts en jeugdverpleegkundige (JGZ)': "
+                                     "gebruik gewone tekst, zonder HTML")
+
+
 def test_the_school_may_add_its_vertrouwenspersoon_pestcoordinator_and_links(school_db):
     with session_factory(school_db)() as session:
         contacts = schools_store.get_profile(session, STAFF, REGENBOOG)["contacts"]

@@ -420,15 +420,29 @@ _MESSAGES_NL = (
 )
 
 
-def dutch_field(field: str) -> str:
-    """'contacts.intern_begeleider.phone' -> 'contactpersonen, de intern begeleider, telefoonnummer'."""
-    parts = []
-    for part in field.split("."):
+def _labels(parts: List[str]) -> str:
+    labels = []
+    for part in parts:
         if part.isdigit():
-            parts.append(f"regel {int(part) + 1}")
+            labels.append(f"regel {int(part) + 1}")
         else:
-            parts.append(ROLE_LABELS.get(part) or _FIELD_LABELS_NL.get(part) or part)
-    return ", ".join(parts) if field and field != "(file)" else "profiel"
+            labels.append(ROLE_LABELS.get(part) or _FIELD_LABELS_NL.get(part) or part)
+    return ", ".join(labels)
+
+
+def dutch_field(field: str) -> str:
+    """'contacts.intern_begeleider.phone' -> 'telefoonnummer van de intern begeleider';
+    'widget.colour' -> 'kleur van het chatvenster'; 'holidays.0.start' -> 'vakanties, regel 1, begin'."""
+    if not field or field == "(file)":
+        return "profiel"
+    parts = field.split(".")
+    if parts[0] == "contacts" and len(parts) > 1 and parts[1] in ROLE_LABELS:
+        return f"{_labels(parts[2:])} van {ROLE_LABELS[parts[1]]}" if parts[2:] else ROLE_LABELS[parts[1]]
+    if parts[0] == "widget" and len(parts) > 1:
+        return f"{_labels(parts[1:])} van het chatvenster"
+    if parts[0] == "links" and len(parts) > 1:
+        return f"link naar {LINK_LABELS.get(parts[1], parts[1])}"
+    return _labels(parts)
 
 
 def dutch_message(message: str) -> str:

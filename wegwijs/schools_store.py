@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from wegwijs.db.models import AuditEntry, SchoolHoliday, SchoolNote, SchoolRecord, utcnow
 from wegwijs.schools import (SAFETY_TOPIC_PREFIX, SCHOOL_ID_PATTERN, Holiday, School,
-                             check_note, dutch_error, load_school)
+                             check_note, dutch_error, dutch_message, load_school)
 
 logger = logging.getLogger(__name__)
 
@@ -308,19 +308,21 @@ def _default_library():
 
 
 def _check_topic(topic: str, library) -> Any:
+    """The content topic a note belongs to (a known topic, never a safety topic)."""
     if isinstance(topic, str) and topic.startswith(SAFETY_TOPIC_PREFIX):
-        raise SchoolChangeError("notes", dutch_error("notes", f"{topic}: safety replies get no note"))
+        raise SchoolChangeError("topic", "Onderwerp: " + dutch_message("safety replies get no note"))
     answer = library.get(topic) if isinstance(topic, str) else None
     if answer is None:
-        raise SchoolChangeError("notes", dutch_error("notes", f"{topic}: is no topic"))
+        raise SchoolChangeError("topic", "Onderwerp: " + dutch_message("is no topic"))
     return answer
 
 
-def _checked_note(topic: str, text: str) -> str:
+def _checked_note(answer: Any, text: str) -> str:
     try:
         return check_note(text)
     except ValueError as error:
-        raise SchoolChangeError(f"notes.{topic}", dutch_error("notes", f"{topic}: {error}")) from None
+        raise SchoolChangeError(f"notes.{answer.intent}", f"Eigen tekst bij '{answer.title}': "
+                                                          f"{dutch_message(str(error))}") from None
 
 
 def set_note(session: Session, actor: Actor, school_id: str, topic: str, text: str, library=None) -> str:
@@ -328,8 +330,7 @@ def set_note(session: Session, actor: Actor, school_id: str, topic: str, text: s
     only, at most ``MAX_NOTE_CHARS`` characters, B1 (``wegwijs.schools.check_note``). Returns the text as
     stored (white space folded)."""
     _require(actor, school_id)
-    _check_topic(topic, library or _default_library())
-    text = _checked_note(topic, text)
+    text = _checked_note(_check_topic(topic, library or _default_library()), text)
     record = _record(session, school_id, lock=True)
     row = session.execute(sa.select(SchoolNote).where(
         SchoolNote.school_id == school_id, SchoolNote.topic == topic)).scalar_one_or_none()
@@ -371,7 +372,7 @@ def preview(session: Session, actor: Actor, school_id: str, topic: str, note_tex
     _require(actor, school_id)
     library = library or _default_library()
     answer = _check_topic(topic, library)
-    text = _checked_note(topic, note_text)
+    text = _checked_note(answer, note_text)
     school = get_school(session, actor, school_id)
     school = school.copy(update={"notes": {**school.notes, topic: text}})
     return compose(library, answer, part, school, None, "nl")

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import TOPIC_SLOT, content, language_of, replied_in_other_language, school_of
 from wegwijs import ages, feedback, followups, questions
+from wegwijs import compose as answer_text
 from wegwijs.content import Answer, Question
 from wegwijs.replies import for_language
 from wegwijs.schools import School
@@ -28,43 +29,21 @@ def answer_tag(intent: str, question: Optional[str] = None, more: bool = False) 
 
 def compose(answer: Answer, part: str, school: Optional[School], band: Optional[str] = None,
             language: str = "nl") -> str:
-    """The full text of an answer: the content, the school's person, the referral and the source."""
-    library = content()
-    say = for_language(language)
-    age_key = band if band in ages.BANDS else None
-    body = library.render(answer.variant(part, school.type if school else None, age_key, language), language)
-    paragraphs = []
-    if answer.needs_age and age_key:
-        paragraphs.append(say.assumed_age(say.AGE_LABELS[age_key]))
-    paragraphs.append(body)
-    return with_closing(paragraphs, school, answer.roles, answer.intent if answer.refers_to_personal_help
-                        else None, answer.source, language)
+    """The full text of an answer: the content, the school's person, the referral, the school's own note
+    and the source (``wegwijs.compose``)."""
+    return answer_text.compose(content(), answer, part, school, band, language)
 
 
 def with_closing(paragraphs: List[str], school: Optional[School], roles, referral_topic: Optional[str],
                  source, language: str = "nl") -> str:
     """The paragraphs, then the school's person for ``roles``, the referral for ``referral_topic`` (when
     given) and the source."""
-    say = for_language(language)
-    who = say.contact_sentence(school, roles)
-    if who:
-        paragraphs.append(who)
-    if referral_topic:
-        paragraphs.append(say.referral_line(content().referrals, referral_topic))
-    if source is not None:
-        paragraphs.append(say.source_line(source))
-    return "\n\n".join(paragraphs)
+    return answer_text.with_closing(content(), paragraphs, school, roles, referral_topic, source, language)
 
 
 def compose_question(question: Question, topic: Answer, school: Optional[School], language: str = "nl") -> str:
     """The full text of a question-level answer (Dutch only: in English it says so first)."""
-    library = content()
-    paragraphs = []
-    if language != "nl":
-        paragraphs.append("I have the answer to this question only in Dutch:")
-    paragraphs.append(library.render(question.variant(school.type if school else None)))
-    return with_closing(paragraphs, school, question.roles or topic.roles,
-                        question.topic if question.refers_to_personal_help else None, question.source, language)
+    return answer_text.compose_question(content(), question, topic, school, language)
 
 
 def question_payload(key: str) -> str:

@@ -1,7 +1,9 @@
 """What every action needs: settings, content, schools and the school of the conversation.
 
 Nothing is read at import time (the action server imports every module here); the first action that
-needs the content or the schools loads them once.
+needs the content loads it once. Schools come from the database through
+``wegwijs.schools_store.SchoolReader``: one cheap version query per lookup, so a change a school makes
+shows in the next message without a restart.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from rasa_sdk.events import SlotSet
 
 from wegwijs.content import ContentLibrary
 from wegwijs.language import ANSWERED, DUTCH, OTHER
-from wegwijs.schools import School, SchoolRegistry
+from wegwijs.schools import School
+from wegwijs.schools_store import SchoolReader
 from wegwijs.settings import Settings
 
 SCHOOL_SLOT = "school_id"
@@ -34,9 +37,9 @@ def content() -> ContentLibrary:
 
 
 @lru_cache(maxsize=1)
-def schools() -> SchoolRegistry:
-    """All school profiles, loaded once."""
-    return SchoolRegistry.from_directory(settings().schools_dir)
+def schools() -> SchoolReader:
+    """The school profiles in the database (read per lookup when they changed; nothing at creation)."""
+    return SchoolReader(settings().db_url)
 
 
 def _metadata_school_id(metadata: Optional[Dict[str, Any]]) -> Optional[str]:

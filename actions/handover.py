@@ -113,9 +113,9 @@ def route_for(tracker: Tracker, school: School, urgency: str) -> Route:
 def when_text(route_: Route, school: School, language: str = "nl") -> str:
     """When the parent can expect an answer (their hours, else the contact person's)."""
     if route_.contact.hours:
-        return expectation(route_.contact.hours, route_.contact.name, language=language)
+        return expectation(route_.contact.hours, route_.contact.name, language=language, closed=school.holidays)
     return expectation(school.contacts["contact_person"].hours, school.name, absent="is nu gesloten",
-                       language=language)
+                       language=language, closed=school.holidays)
 
 
 async def open_handover(conversation_id: str) -> Optional[Handover]:

@@ -50,3 +50,43 @@ def redis_server(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded_db_file(tmp_path_factory, home) -> Path:
+    """An SQLite file at the newest migration with the example schools imported from ``schools/*.yml``
+    (built once; :func:`school_db` copies it for each test)."""
+    from sqlalchemy.orm import Session
+
+    from wegwijs.db import migrate
+    from wegwijs.db.engine import make_engine
+    from wegwijs.schools_store import seed_if_empty
+
+    path = tmp_path_factory.mktemp("seeded") / "wegwijs.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine, future=True) as session, session.begin():
+            seed_if_empty(session, home / "schools")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return path
+
+
+@pytest.fixture
+def school_db(db_url, seeded_db_file) -> str:
+    """The per-test database (``db_url``) with our tables and the example schools, which the actions read
+    (``actions.common.schools``); the actions' cached settings are cleared before and after."""
+    import shutil
+
+    import actions.common as common
+
+    shutil.copyfile(seeded_db_file, db_url[len("sqlite:///"):])
+    for cached in (common.settings, common.schools):
+        cached.cache_clear()
+    yield db_url
+    for cached in (common.settings, common.schools):
+        cached.cache_clear()

@@ -11,6 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import ActionAnswerMore, ActionAnswerTopic
 from actions.conversation import ActionContactPerson, ActionFallback, ActionGreet, consecutive_fallbacks
 
+#: the actions read the schools from the database: every test gets one with the example schools
+pytestmark = pytest.mark.usefixtures("school_db")
+
 
 def tracker(intent: str = "greet", school_id: Optional[str] = None, slots: Optional[Dict] = None,
             events: Optional[List[Dict[str, Any]]] = None, ranking: Optional[List[Dict]] = None) -> Tracker:

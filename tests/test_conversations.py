@@ -16,6 +16,9 @@ from actions.conversation import ActionAnswerPrivacy, ActionFallback, ActionGree
 from wegwijs import followups, replies, replies_en, topic_choice
 from wegwijs.content import FOLLOWUP_KINDS, ContentError, english_term, load_terms
 
+#: the actions read the schools from the database: every test gets one with the example schools
+pytestmark = pytest.mark.usefixtures("school_db")
+
 
 def tracker(intent: str, text: str = "…", school_id: Optional[str] = "het-baken",
             slots: Optional[Dict] = None, language: Optional[str] = None,

@@ -14,6 +14,9 @@ from actions.handover import (CLASS, CONSENT, DETAIL, METHOD, QUESTION, TOPIC, A
                               ActionHandoverSubmit, ValidateHandoverForm)
 from wegwijs.handovers import dialogue
 
+#: the actions read the schools from the database: every test gets one with the example schools
+pytestmark = pytest.mark.usefixtures("school_db")
+
 SENDER = "ouder-123"
 FORM_SLOTS = [QUESTION, CLASS, METHOD, DETAIL, CONSENT]
 
@@ -29,8 +32,9 @@ def domain(home) -> Dict[str, Any]:
 
 
 @pytest.fixture
-def db(db_url, monkeypatch):
-    """The per-test database with our tables, read by the actions through WEGWIJS_DB_URL."""
+def db(db_url, school_db, monkeypatch):
+    """The per-test database with our tables and the example schools, read by the actions through
+    WEGWIJS_DB_URL."""
     from wegwijs.db import migrate
 
     monkeypatch.delenv("WEGWIJS_SMTP_HOST", raising=False)
@@ -441,8 +445,13 @@ def test_an_open_handover_of_another_conversation_does_not_block(db):
 
 
 def test_an_unreachable_database_gives_the_failed_message(db, domain, monkeypatch):
-    monkeypatch.setenv("WEGWIJS_DB_URL", "sqlite:////proc/nope/x.db")
+    # the database goes away after the conversation's school was read (its greeting): the actions keep
+    # the school as last read (wegwijs.schools_store.SchoolReader) while storing the handover fails
     _clear_caches()
+    assert common.schools().get("het-baken") is not None
+    monkeypatch.setenv("WEGWIJS_DB_URL", "sqlite:////proc/nope/x.db")
+    common.settings.cache_clear()
+    common.schools()._db_url = "sqlite:////proc/nope/x.db"
     slots = consent_slots(**{CONSENT: "yes"})
     messages, result = run(ActionHandoverSubmit(), plain_tracker(slots, [bot(consent_text_for(slots, []))]))
     assert len(messages) == 1

@@ -28,6 +28,9 @@ from wegwijs.db.engine import session_factory
 from wegwijs.db.models import Handover, utcnow
 from wegwijs.handovers import service
 
+#: the actions read the schools from the database: every test gets one with the example schools
+pytestmark = pytest.mark.usefixtures("school_db")
+
 NETWORK_A = "3f2a9c0d1e4b5a6978c0d1e2"  # what the chat channel sends: a keyed hash, 24 hex characters
 NETWORK_B = "0a1b2c3d4e5f60718293a4b5"
 QUESTION_TEXT = "Onze zoon wordt al weken gepest op het schoolplein, wie kan ons helpen?"

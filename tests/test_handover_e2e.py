@@ -102,6 +102,7 @@ def full_stack(home, tmp_path_factory):
     from aiosmtpd.controller import Controller
 
     from wegwijs.db import migrate
+    from wegwijs.schools_store import seed_database
     from wegwijs.db.engine import session_factory
     from wegwijs.schools import SchoolRegistry
     from wegwijs.staff import add_staff
@@ -119,6 +120,7 @@ def full_stack(home, tmp_path_factory):
                        "WEGWIJS_PORTAL_URL": f"http://127.0.0.1:{portal_port}"}.items():
         patch.setenv(key, value)
     migrate.upgrade(db_url)
+    seed_database(db_url)  # the example schools (schools/*.yml): the action server reads the database
     with session_factory(db_url)() as session, session.begin():
         add_staff(session, SchoolRegistry.from_directory(home / "schools"), email=STAFF_EMAIL,
                   name="Sanne Visser", kind="staff", password=STAFF_PASSWORD, school_id="het-baken",

@@ -99,8 +99,10 @@ def stack(home, tmp_path_factory):
                        "WEGWIJS_RATE_IP_PER_MINUTE": "0", "WEGWIJS_WIDGET_ORIGINS": ""}.items():
         patch.setenv(key, value)
     from wegwijs.db import migrate
+    from wegwijs.schools_store import seed_database
 
     migrate.upgrade(db_url)
+    seed_database(db_url)  # the example schools (schools/*.yml): the action server reads the database
     running = Stack(home, tmp, db_url)
     try:
         yield running

@@ -84,8 +84,10 @@ def stack(home, tmp_path_factory, monkeypatch_module):
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     endpoints = endpoints_for(home, tmp, actions_port)
     from wegwijs.db import migrate
+    from wegwijs.schools_store import seed_database
 
     migrate.upgrade(db_url)
+    seed_database(db_url)  # the example schools (schools/*.yml): the action server reads the database
     keys = serve.new_secrets()
     specs = serve.services(home, "127.0.0.1", rasa_port, actions_port, web_port, endpoints=endpoints,
                            keys=keys)

@@ -21,6 +21,9 @@ from wegwijs.content import ContentError, ContentLibrary
 from wegwijs.nlp.question_selector import QuestionSelector
 from wegwijs.text import text_key
 
+#: the actions read the schools from the database: every test gets one with the example schools
+pytestmark = pytest.mark.usefixtures("school_db")
+
 MIN_QUESTIONS = 250
 MIN_PARAPHRASES = 2
 

@@ -61,15 +61,18 @@ def test_file_name_is_the_id(tmp_path):
                                       "hours": [{"day": "funday", "start": "09:00", "end": "10:00"}]}}},
      "contacts.contact_person.hours.0.day"),
     ({"website": "http://insecure.example"}, "website"),
+    ({"contacts": {"contact_person": {"name": "A", "url": "http://insecure.example"}}},
+     "contacts.contact_person.url"),
+    ({"links": {"pestprotocol": "http://insecure.example/pesten.pdf"}}, "links.pestprotocol"),
+    ({"widget": {"colour": "#777777"}}, "widget.colour"),
+    ({"holidays": [{"start": "2027-01-03", "end": "2026-12-19", "label": "Kerstvakantie"}]}, "holidays.0"),
+    ({"notes": {"care_opp": "Lees <b>dit</b>."}}, "notes"),
     ({"kleur": "blauw"}, "kleur"),
     ({"example": "misschien"}, "example"),
     ({"example": "true"}, "example"),
 ])
 def test_errors_name_the_file_and_the_field(tmp_path, change, field):
     data = {**VALID, **change}
-    if field == "website":
-        data["contacts"] = {"contact_person": {"name": "A", "url": "http://insecure.example"}}
-        field = "contacts.contact_person.url"
     path = write(tmp_path, "bad-school", data)
     with pytest.raises(SchoolFileError) as error:
         load_school(path)

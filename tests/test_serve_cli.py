@@ -81,9 +81,11 @@ def test_db_command_upgrades_to_the_newest_revision(db_url, capsys):
     from wegwijs.db import migrate
 
     head = ScriptDirectory.from_config(migrate.alembic_config(db_url)).get_current_head()
-    assert head == "0007"
+    assert head == "0010"
     assert cli.main(["db", "upgrade"]) == 0
-    assert f"database revision: {head}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"database revision: {head}" in out
+    assert "schools imported into the empty database: de-kompas, de-regenboog, het-baken" in out
 
 
 def test_migrations_go_down_and_up_again(db_url):

@@ -32,6 +32,7 @@ def site(home, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
     from wegwijs.db import migrate
+    from wegwijs.schools_store import seed_database
 
     tmp = tmp_path_factory.mktemp("widget")
     db_url = f"sqlite:///{tmp / 'wegwijs.db'}"
@@ -39,6 +40,7 @@ def site(home, tmp_path_factory):
     patch.setenv("WEGWIJS_DB_URL", db_url)
     patch.delenv("WEGWIJS_SMTP_HOST", raising=False)
     migrate.upgrade(db_url)
+    seed_database(db_url)  # the example schools (schools/*.yml): the action server reads the database
     rasa_port, actions_port, web_port, portal_port = free_port(), free_port(), free_port(), free_port()
     patch.setenv("WEGWIJS_PUBLIC_RASA_URL", f"http://127.0.0.1:{rasa_port}")
     endpoints = endpoints_for(home, tmp, actions_port)

@@ -17,6 +17,7 @@ from wegwijs.content import READ_PATTERN, ContentLibrary
 # The training data (wegwijs/nlu_data.py); importable from here too.
 from wegwijs.nlu_data import (domain_intents, heldout_nlu, question_heldout, read_nlu,  # noqa: F401
                               read_questions, read_yaml, training_files, training_nlu)
+from wegwijs.readability import MAX_MEAN_SENTENCE_WORDS, sentence_lengths  # noqa: F401 - B1, written once
 from wegwijs.text import text_key
 
 #: Older name of :func:`wegwijs.text.text_key`, the key under which two texts count as the same.
@@ -201,8 +202,6 @@ def check_questions(library: ContentLibrary) -> List[str]:
 
 
 GLOSSARY = Path(__file__).resolve().parent / "content" / "glossary.yml"
-#: B1: the mean sentence length of an answer, in words (docs/content-format.md).
-MAX_MEAN_SENTENCE_WORDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -232,12 +231,6 @@ def unexplained_terms(text: str, glossary: List[GlossaryTerm]) -> List[GlossaryT
     lower = text.lower()
     return [term for term in glossary if term.uses.search(text)
             and not any(pattern.search(lower) for pattern in term.explained)]
-
-
-def sentence_lengths(text: str) -> List[int]:
-    """Words per sentence (a sentence ends at . ! ? or a colon followed by a capital)."""
-    sentences = re.split(r"(?<=[.!?])\s+|:\s+(?=[A-Z])", text.strip())
-    return [len(sentence.split()) for sentence in sentences if sentence.split()]
 
 
 def _short_texts(library: ContentLibrary):

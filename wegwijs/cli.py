@@ -24,15 +24,47 @@ def _check(settings: Settings) -> int:
     return 1 if problems else 0
 
 
-def _schools(settings: Settings) -> int:
+def _schools(settings: Settings, args: Optional[argparse.Namespace] = None) -> int:
+    """``wegwijs schools``: validate the YAML files; ``import [files]`` upserts them into the database
+    (validated; one bad file imports nothing); ``export <id>`` prints a school from the database as YAML."""
+    from pathlib import Path
+
     from wegwijs.schools import SchoolFileError, SchoolRegistry
 
-    try:
-        registry = SchoolRegistry.from_directory(settings.schools_dir)
-    except SchoolFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"{len(registry.ids())} school(s) valid: {', '.join(registry.ids())}")
+    action = getattr(args, "schools_command", None) if args is not None else None
+    if action is None:
+        try:
+            registry = SchoolRegistry.from_directory(settings.schools_dir)
+        except SchoolFileError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(f"{len(registry.ids())} school(s) valid: {', '.join(registry.ids())}")
+        return 0
+    from wegwijs import schools_store
+    from wegwijs.db import migrate
+    from wegwijs.db.engine import session_factory
+
+    migrate.upgrade(settings.db_url)
+    with session_factory(settings.db_url)() as session:
+        if action == "export":
+            try:
+                print(schools_store.export_yaml(session, schools_store.Actor.system(), args.school_id), end="")
+            except schools_store.SchoolNotFound as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            return 0
+        paths = [Path(path) for path in args.files] or sorted(settings.schools_dir.glob("*.yml"))
+        try:
+            with session.begin():
+                results = schools_store.import_files(session, paths)
+        except SchoolFileError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        except schools_store.SchoolChangeError as exc:
+            print(f"{exc.field}: {exc.message}", file=sys.stderr)
+            return 1
+    for school_id, result in results:
+        print(f"{school_id}: {result}")
     return 0
 
 
@@ -80,6 +112,11 @@ def _db(settings: Settings, action: str) -> int:
 
     if action == "upgrade":
         migrate.upgrade(settings.db_url)
+        from wegwijs.schools_store import seed_database
+
+        seeded = seed_database(settings.db_url, settings.schools_dir)
+        if seeded:
+            print(f"schools imported into the empty database: {', '.join(seeded)}")
     print(f"database revision: {migrate.current(settings.db_url) or '(empty)'}")
     return 0
 
@@ -325,7 +362,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="wegwijs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="check content, NLU data, domain and schools for consistency")
-    sub.add_parser("schools", help="validate the school profiles")
+    schools_parser = sub.add_parser("schools", help="validate the school files; import them into the "
+                                                    "database or export a school as YAML")
+    schools_sub = schools_parser.add_subparsers(dest="schools_command")
+    import_parser = schools_sub.add_parser("import", help="upsert YAML files into the database (default: "
+                                                          "every file of WEGWIJS_SCHOOLS_DIR)")
+    import_parser.add_argument("files", nargs="*")
+    export_parser = schools_sub.add_parser("export", help="print a school of the database as YAML")
+    export_parser.add_argument("school_id")
     train_parser = sub.add_parser("train", help="train the Rasa model when its inputs changed")
     train_parser.add_argument("--force", action="store_true")
     retention_parser = sub.add_parser("retention", help="delete conversations past the retention period")
@@ -393,7 +437,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "check":
         return _check(settings)
     if args.command == "schools":
-        return _schools(settings)
+        return _schools(settings, args)
     if args.command == "train":
         return _train(settings, args.force)
     if args.command == "db":

@@ -29,6 +29,8 @@ ROLE_LABELS = {
     "wijkteam": "the wijkteam (local social care team)",
     "attendance_officer": "the leerplichtambtenaar (school attendance officer)",
     "samenwerkingsverband": "the samenwerkingsverband (regional partnership of schools for special needs)",
+    "vertrouwenspersoon": "the vertrouwenspersoon (confidential adviser)",
+    "pestcoordinator": "the pestcoördinator (anti-bullying coordinator)",
 }
 EXTERNAL_ROLES = ("jgz", "wijkteam", "attendance_officer", "samenwerkingsverband")
 

@@ -252,6 +252,9 @@ def up(topology: Topology, keys: Dict[str, str], postgres: Optional[Postgres]) -
         topology.redis_url = f"redis://127.0.0.1:{serve.free_port()}/0"
         start_redis(topology)
     migrate.upgrade(topology.db_url)
+    from wegwijs.schools_store import seed_database
+
+    seed_database(topology.db_url, topology.home / "schools")  # the example schools, when none exist yet
     for spec in plan(topology, keys):
         topology.specs[spec.name] = spec
         topology.processes[spec.name] = serve.start(topology.home, [spec], topology.folder / "log",

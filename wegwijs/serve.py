@@ -91,6 +91,15 @@ def local_secrets(home: Path, env: Optional[Dict[str, str]] = None) -> Dict[str,
     return {key: env.get(key) or stored[key] for key in SECRET_NAMES}
 
 
+def seed_schools() -> List[str]:
+    """The schools of ``WEGWIJS_SCHOOLS_DIR`` (``schools/*.yml``) into a database without schools; the ids
+    imported (none once the database has schools: from then on the database is the truth)."""
+    from wegwijs.schools_store import seed_database
+    from wegwijs.settings import Settings
+
+    return seed_database(Settings.from_env().db_url)
+
+
 def demo_logins(home: Path) -> str:
     """Make the example schools' demo accounts when missing; the lines of var/demo-logins.txt."""
     from wegwijs.db.engine import session_factory
@@ -318,6 +327,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from wegwijs.settings import Settings
 
     migrate.upgrade(Settings.from_env().db_url)
+    seeded = seed_schools()
+    if seeded:
+        print(f"schools imported from schools/*.yml into the empty database: {', '.join(seeded)}")
     logins = demo_logins(home)
     print("starting the action server, Rasa, the portal and the web server (about a minute) …")
     processes = start(home, services(home, args.host, args.rasa_port, args.actions_port, args.web_port,

@@ -160,7 +160,11 @@ class HandoverNote(Base):
 
 
 class AuditEntry(Base):
-    """One staff read of a conversation (or another sensitive action): who, when, which. No text."""
+    """One staff read of a conversation (or another sensitive action): who, when, which. No message text.
+
+    A change to a school (``wegwijs.schools_store``) also keeps the old and the new value (JSON) of what
+    changed: the school's own profile, holiday or note, never anything a parent wrote.
+    """
 
     __tablename__ = "wegwijs_audit_log"
 
@@ -171,8 +175,12 @@ class AuditEntry(Base):
     action = sa.Column(sa.String(32), nullable=False)
     handover_public_id = sa.Column(sa.String(32), nullable=True)
     conversation_id = sa.Column(sa.String(255), nullable=True)
-    #: what a refused request asked for (action "denied"): method and path, for example "GET /audit"
+    #: what a refused request asked for (action "denied"): method and path, for example "GET /audit";
+    #: for a school change, what changed (for example "profile: contacts, name" or "note care_opp")
     detail = sa.Column(sa.String(255), nullable=True)
+    #: a school change's value before and after it (JSON; NULL when there was none)
+    old_value = sa.Column(sa.Text, nullable=True)
+    new_value = sa.Column(sa.Text, nullable=True)
 
 
 class LoginThrottle(Base):
@@ -364,3 +372,46 @@ class TrackerSnapshot(Base):
     last_event_id = sa.Column(sa.Integer, nullable=False)
     state = sa.Column(sa.Text, nullable=False)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class SchoolRecord(Base):
+    """A school's profile (``wegwijs.schools.School`` without its holidays and notes, as JSON), validated
+    by the same rules as the YAML files before it is stored (``wegwijs.schools_store``). Every change to
+    the school, its holidays or its notes raises ``version``: the chat compares it per message."""
+
+    __tablename__ = "wegwijs_schools"
+
+    id = sa.Column(sa.String(64), primary_key=True)
+    profile = sa.Column(sa.Text, nullable=False)
+    version = sa.Column(sa.Integer, nullable=False, default=1)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class SchoolHoliday(Base):
+    """A holiday or closed day(s) of a school: ``start_date`` to ``end_date``, both included."""
+
+    __tablename__ = "wegwijs_school_holidays"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    school_id = sa.Column(sa.String(64), sa.ForeignKey("wegwijs_schools.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    start_date = sa.Column(sa.Date, nullable=False)
+    end_date = sa.Column(sa.Date, nullable=False)
+    label = sa.Column(sa.String(60), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class SchoolNote(Base):
+    """A school's own text on one topic (a content intent), shown after the national answer (Dutch)."""
+
+    __tablename__ = "wegwijs_school_notes"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    school_id = sa.Column(sa.String(64), sa.ForeignKey("wegwijs_schools.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    topic = sa.Column(sa.String(80), nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("school_id", "topic", name="uq_wegwijs_school_notes_school_topic"),)

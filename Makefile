@@ -74,7 +74,7 @@ validate: install
 	$(BIN)/python -m wegwijs.validate
 
 unit: install
-	$(BIN)/pytest -m "not model and not integration"
+	$(BIN)/pytest -m "not model and not integration" --durations=15
 
 stories: model
 	$(BIN)/rasa test core --model models/wegwijs.tar.gz --stories tests/stories \
@@ -84,7 +84,7 @@ nlu-test: model
 	$(BIN)/python -m wegwijs.evaluation --model models/wegwijs.tar.gz --floor 0.92 --safety-ceiling 0.02
 
 integration: model tests/.cache/axe.min.js
-	$(BIN)/pytest -m "model or integration"
+	$(BIN)/pytest -m "model or integration" --durations=25
 
 ## axe-core for the accessibility test (npm registry; not committed)
 AXE_VERSION := 4.10.3

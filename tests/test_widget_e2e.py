@@ -613,6 +613,7 @@ def seed_ratings(site, domain_path, answer, school, count):
     tracker store, as the channel stores ratings; their parent message is a button, so nothing to review)."""
     import asyncio
     import uuid
+    from concurrent.futures import ThreadPoolExecutor
 
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
@@ -632,7 +633,9 @@ def seed_ratings(site, domain_path, answer, school, count):
                       ActionExecuted("action_listen"),
                       SlotSet("answer_feedback", {"answer_id": answer, "rating": "down", "reason": "incorrect"})]
             tracker = DialogueStateTracker.from_events(uuid.uuid4().hex, events, domain.slots)
-            asyncio.run(tracker_store.save(tracker))
+            # Playwright's sync API runs an event loop in this thread: save in another one
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, tracker_store.save(tracker)).result()
     finally:
         tracker_store.engine.dispose()
 

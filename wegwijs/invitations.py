@@ -40,7 +40,8 @@ LINKS_PER_HOUR = 20
 SCHOOL_KINDS = ("staff", "admin")
 KIND_LABELS = {"staff": "medewerker", "admin": "beheerder", "maintainer": "onderhoud Wegwijs"}
 MAX_NAME_CHARS = 120
-_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+#: Stricter than ``wegwijs.staff``: the characters mail servers accept in practice (no quotes, no < >)
+_EMAIL_SHAPE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 SELF_LOCKOUT = ("Dit kan niet: je kunt je eigen account niet uitschakelen, jezelf geen beheerder-af maken "
                 "en je eigen wachtwoord hier niet wissen. Vraag een andere beheerder van je school.")
@@ -129,7 +130,8 @@ def invite(session: Session, actor: StaffUser, *, school_id: str, email: str, ki
     """A new invitation (and its token, for the mail only). An admin invites to their own school; a
     maintainer to any school id of the right form. An older open invitation of the address is revoked."""
     if not SCHOOL_ID_PATTERN.match(school_id or ""):
-        raise TeamError("Een schoolcode heeft kleine letters, cijfers en '-', bijvoorbeeld de-regenboog.")
+        raise TeamError("Een schoolcode heeft alleen kleine letters, cijfers en streepjes (-), bijvoorbeeld "
+                        "de-regenboog.")
     email = clean_email(email)
     if kind not in SCHOOL_KINDS:
         raise TeamError("Kies medewerker of beheerder.")

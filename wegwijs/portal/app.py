@@ -85,6 +85,7 @@ def _templates(library: ContentLibrary) -> Jinja2Templates:
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, URGENCY_LABELS=URGENCY_LABELS,
         CONTACT_LABELS=CONTACT_LABELS, STATUSES=HANDOVER_STATUSES, URGENCIES=URGENCIES,
         plain_role=plain_role, display_phone=display_phone)
+    templates.env.filters["plain_role"] = plain_role
     templates.env.filters["local"] = lambda value: (
         value.replace(tzinfo=dt.timezone.utc).astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
         if value else "")

@@ -239,7 +239,7 @@ def link_view(request: Request, session: Session, token: str, message: str = "",
         status_code = 404 if link == "unknown" else 410
     pre = security.new_token()
     response = render(request, "invitation.html", status_code, user=None, message=message, link=link,
-                      invitation=invitation if link == "ok" else None, done=done, name=name,
+                      invitation=invitation if link == "ok" else None, done=done, typed_name=name,
                       purpose=invitation.purpose if invitation is not None else "",
                       csrf_token=security.invitation_form_token(portal.secret, pre),
                       school_name=(_school_name(request, invitation.school_id) or invitation.school_id)

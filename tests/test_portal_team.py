@@ -646,3 +646,13 @@ def test_migration_0009_goes_down_and_up(db_url):
     assert "old_value" not in {c["name"] for c in inspector.get_columns("wegwijs_audit_log")}
     migrate.upgrade(db_url)
     assert migrate.current(db_url) == "0009"
+
+
+def test_without_mail_the_maintainer_is_told_and_nothing_is_kept(portal):  # noqa: F811
+    client, csrf = portal.login_as("maintainer")
+    response = client.post("/maintainer/first-admin", data={"csrf_token": csrf, "school_id": "nieuwe-school",
+                                                             "email": "iemand@nieuweschool.example"})
+    assert response.headers["location"] == "/maintainer/first-admin?notice=link_not_sent"
+    page = client.get(response.headers["location"])
+    assert "De mail kon niet worden verstuurd" in page.text and 'data-testid="snippet"' not in page.text
+    assert invitation_rows(portal) == []

@@ -216,9 +216,8 @@ def first_admin_invite(request: Request, school_id: str = Form(""), email: str =
         return first_admin_view(request, login, str(exc), 429 if limited else 400,
                                 school_id=school_id[:64], email=email[:254])
     if not invitations.send_link(portal.settings, invitation, token, _school_name(request, school_id)):
-        session.rollback()
-        return first_admin_view(request, login, NOTICES["link_not_sent"], 502, school_id=school_id,
-                                email=email[:254])
+        session.rollback()  # nobody has the link: keep no invitation
+        return RedirectResponse("/maintainer/first-admin?notice=link_not_sent", status_code=303)
     session.commit()
     return RedirectResponse(f"/maintainer/first-admin?notice=invited&school_id={school_id}",
                             status_code=303)

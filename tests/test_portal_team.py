@@ -656,3 +656,30 @@ def test_without_mail_the_maintainer_is_told_and_nothing_is_kept(portal):  # noq
     page = client.get(response.headers["location"])
     assert "De mail kon niet worden verstuurd" in page.text and 'data-testid="snippet"' not in page.text
     assert invitation_rows(portal) == []
+
+
+def test_bad_kind_or_role_on_an_account_is_400_and_changes_nothing(team):
+    admin, csrf = team.login_as("a_admin")
+    mark = team.users["a_colleague"]["id"]
+    for data in ({"kind": "maintainer", "roles": ["mentor"]}, {"kind": "staff", "roles": ["directeur"]}):
+        response = admin.post(f"/team/{mark}/access", data={"csrf_token": csrf, **data})
+        assert response.status_code == 400
+    row = team.user_row("a_colleague")
+    assert (row.kind, row.roles) == ("staff", "mentor")
+
+
+def test_forced_new_passwords_count_towards_the_links_an_hour(team, monkeypatch):
+    monkeypatch.setattr(invitations, "LINKS_PER_HOUR", 1)
+    admin, csrf = team.login_as("a_admin")
+    assert invite(admin, csrf, "een@hetbaken.example").status_code == 303
+    before = team.user_row("a_staff").password_hash
+    response = admin.post(f"/team/{team.users['a_staff']['id']}/reset", data={"csrf_token": csrf})
+    assert response.status_code == 429 and "links verstuurd" in response.text
+    assert team.user_row("a_staff").password_hash == before
+
+
+def test_control_characters_are_removed_from_a_name(team):
+    admin, csrf = team.login_as("a_admin")
+    invite(admin, csrf, "nul@hetbaken.example")
+    assert use_link(team, team.mail.last_link(), name="Nina\x00 \u200bNieuw\x07\n").status_code == 200
+    assert user_by_email(team, "nul@hetbaken.example")["display_name"] == "Nina Nieuw"

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from email.message import EmailMessage
 from typing import List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wegwijs.db.models import AuditEntry, StaffInvitation, StaffSession, StaffUser
@@ -64,6 +66,14 @@ class TeamError(ValueError):
     """A change to staff accounts that is not allowed; the message is Dutch, for staff."""
 
 
+class LockOut(TeamError):
+    """The change would lock the admin or the school out (:data:`SELF_LOCKOUT`, :data:`LAST_ADMIN`)."""
+
+
+class TooManyLinks(TeamError):
+    """The person sent ``LINKS_PER_HOUR`` links in the last hour."""
+
+
 def describe(kind: str, roles: Sequence[str], active: Optional[bool] = None) -> str:
     """An account's access for the audit log, for example ``admin: mentor,zorgcoordinator``."""
     text = f"{kind}: {','.join(roles) or '-'}"
@@ -79,6 +89,14 @@ def record(session: Session, actor: Optional[StaffUser], action: str, *, school_
     session.add(AuditEntry(user_id=actor.id if actor else None, school_id=school_id, action=action,
                            target_user_id=target_id, old_value=old, new_value=new,
                            detail=detail[:255] if detail else None))
+
+
+def clean_name(name: str) -> str:
+    """A person's name as typed, without control characters (PostgreSQL refuses NUL) and with single
+    spaces."""
+    name = "".join(char for char in unicodedata.normalize("NFC", name or "")
+                   if not unicodedata.category(char).startswith("C") or char.isspace())
+    return " ".join(name.split())
 
 
 def clean_email(email: str) -> str:
@@ -105,8 +123,8 @@ def links_sent_last_hour(session: Session, actor: StaffUser, now: dt.datetime) -
 
 def _check_rate(session: Session, actor: StaffUser, now: dt.datetime) -> None:
     if links_sent_last_hour(session, actor, now) >= LINKS_PER_HOUR:
-        raise TeamError(f"Je hebt het afgelopen uur al {LINKS_PER_HOUR} links verstuurd. Probeer het over "
-                        "een uur opnieuw.")
+        raise TooManyLinks(f"Je hebt het afgelopen uur al {LINKS_PER_HOUR} links verstuurd. Probeer het over "
+                           "een uur opnieuw.")
 
 
 def _new_link(session: Session, actor: StaffUser, now: dt.datetime, hours: int,
@@ -152,7 +170,7 @@ def force_reset(session: Session, actor: StaffUser, target: StaffUser,
     """The target's password is replaced by a random one nobody knows, their sessions end, and a reset
     link (its token, for the mail only) is made. Not for oneself (the link would be the only way back)."""
     if target.id == actor.id:
-        raise TeamError(SELF_LOCKOUT)
+        raise LockOut(SELF_LOCKOUT)
     if not target.active:
         raise TeamError("Dit account is uitgeschakeld. Zet het eerst weer aan.")
     _check_rate(session, actor, now)
@@ -182,10 +200,10 @@ def _keep_an_admin(session: Session, actor: StaffUser, target: StaffUser) -> Non
     """:class:`TeamError` when ``target`` stops being an active admin and that locks out the actor or the
     school."""
     if target.id == actor.id:
-        raise TeamError(SELF_LOCKOUT)
+        raise LockOut(SELF_LOCKOUT)
     if target.kind == "admin" and target.active and not _other_active_admins(session, target.school_id,
                                                                              target.id):
-        raise TeamError(LAST_ADMIN)
+        raise LockOut(LAST_ADMIN)
 
 
 def set_access(session: Session, actor: StaffUser, target: StaffUser, kind: str,
@@ -263,7 +281,7 @@ def accept(session: Session, invitation: StaffInvitation, *, name: str, password
     state = link_state(invitation, now)
     if state != "ok":
         raise TeamError(LINK_MESSAGES[state])
-    name = " ".join((name or "").split())
+    name = clean_name(name)
     if invitation.purpose == "invite" and not 0 < len(name) <= MAX_NAME_CHARS:
         raise TeamError(f"Vul je naam in (hoogstens {MAX_NAME_CHARS} tekens).")
     if password != repeat:
@@ -289,7 +307,11 @@ def accept(session: Session, invitation: StaffInvitation, *, name: str, password
                          school_id=invitation.school_id, roles=invitation.roles,
                          password_hash=password_hash, created_at=now)
         session.add(user)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # an account for the address was made meanwhile
+            session.rollback()
+            raise TeamError(LINK_MESSAGES["exists"]) from None
         record(session, user, "invitation_accepted", school_id=user.school_id, target_id=user.id,
                new=describe(user.kind, user.role_list), detail=f"{user.email} (uitnodiging {invitation.id})")
     else:

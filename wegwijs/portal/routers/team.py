@@ -89,7 +89,7 @@ def team_invite(request: Request, email: str = Form(""), kind: str = Form("staff
                                                kind=kind, roles=roles, now=portal.clock())
     except invitations.TeamError as exc:
         session.rollback()
-        limited = "afgelopen uur" in str(exc)
+        limited = isinstance(exc, invitations.TooManyLinks)
         return team_view(request, session, login, str(exc), 429 if limited else 400, email=email[:254])
     if not invitations.send_link(portal.settings, invitation, token, _school_name(request, admin.school_id)):
         session.rollback()  # nobody has the link: keep no invitation
@@ -106,11 +106,15 @@ def _change(request: Request, session: Session, login: Login, member_id: str, cs
 
 def _refused(request: Request, session: Session, login: Login, member: StaffUser,
              exc: invitations.TeamError) -> Response:
+    """The team page with why the change was refused (409 for a lock-out, 429 for too many links, else
+    400), and an audit row."""
     session.rollback()
     invitations.record(session, login.user, "staff_change_refused", school_id=login.user.school_id,
                        target_id=member.id, detail=f"{request.method} {request.url.path}")
     session.commit()
-    return team_view(request, session, login, str(exc), 409)
+    status = 409 if isinstance(exc, invitations.LockOut) else 429 if isinstance(exc, invitations.TooManyLinks) \
+        else 400
+    return team_view(request, session, login, str(exc), status)
 
 
 @router.post("/team/{member_id}/access", response_class=HTMLResponse)
@@ -212,7 +216,7 @@ def first_admin_invite(request: Request, school_id: str = Form(""), email: str =
                                                roles=(), now=portal.clock())
     except invitations.TeamError as exc:
         session.rollback()
-        limited = "afgelopen uur" in str(exc)
+        limited = isinstance(exc, invitations.TooManyLinks)
         return first_admin_view(request, login, str(exc), 429 if limited else 400,
                                 school_id=school_id[:64], email=email[:254])
     if not invitations.send_link(portal.settings, invitation, token, _school_name(request, school_id)):

@@ -683,3 +683,73 @@ def test_control_characters_are_removed_from_a_name(team):
     invite(admin, csrf, "nul@hetbaken.example")
     assert use_link(team, team.mail.last_link(), name="Nina\x00 \u200bNieuw\x07\n").status_code == 200
     assert user_by_email(team, "nul@hetbaken.example")["display_name"] == "Nina Nieuw"
+
+
+@pytest.fixture
+def postgres_url(registry):
+    """A throw-away PostgreSQL cluster with our tables, two admins of one school (ids 1 and 2)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from wegwijs import scale
+    from wegwijs.db.engine import session_factory
+
+    data = Path(tempfile.mkdtemp(prefix="wegwijs-test-pg-")) / "data"
+    os.chmod(data.parent, 0o755)  # PostgreSQL runs as the postgres user when the tests run as root
+    server = scale.Postgres(data, free_port())
+    server.init()
+    try:
+        migrate.upgrade(server.url)
+        with session_factory(server.url)() as session, session.begin():
+            for number in (1, 2):
+                add_staff(session, registry, email=f"beheer{number}@hetbaken.example", name=f"Beheer {number}",
+                          kind="admin", password="een-lang-wachtwoord", school_id=SCHOOL_A)
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_two_admins_cannot_demote_each_other_at_the_same_moment_on_postgresql(postgres_url):
+    """Without the lock both see the other still as admin and the school has none left."""
+    import threading
+    import time as clock_time
+
+    from wegwijs.db.engine import session_factory
+
+    make = session_factory(postgres_url)
+    first_has_locked = threading.Event()
+    results: Dict[str, str] = {}
+
+    def demote(actor_email: str, target_email: str, name: str, hold: float) -> None:
+        with make() as session:
+            def by(address):
+                return session.execute(sa.select(StaffUser).where(StaffUser.email == address)).scalar_one()
+            actor, target = by(actor_email), by(target_email)  # both still admins when read
+            if name == "second":
+                first_has_locked.wait(10)
+            try:
+                invitations.set_access(session, actor, target, "staff", [])
+                if name == "first":
+                    first_has_locked.set()
+                    clock_time.sleep(hold)  # the second request runs into the lock meanwhile
+                session.commit()
+                results[name] = "changed"
+            except invitations.TeamError as exc:
+                session.rollback()
+                results[name] = str(exc)
+                first_has_locked.set()
+
+    threads = [threading.Thread(target=demote, args=("beheer1@hetbaken.example", "beheer2@hetbaken.example",
+                                                     "first", 1.5)),
+               threading.Thread(target=demote, args=("beheer2@hetbaken.example", "beheer1@hetbaken.example",
+                                                     "second", 0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results["first"] == "changed"
+    assert "geen actieve beheerder meer" in results["second"]
+    with make() as session:
+        kinds = dict(session.execute(sa.select(StaffUser.email, StaffUser.kind)).all())
+    assert kinds == {"beheer1@hetbaken.example": "admin", "beheer2@hetbaken.example": "staff"}

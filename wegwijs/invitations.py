@@ -188,12 +188,14 @@ def force_reset(session: Session, actor: StaffUser, target: StaffUser,
 
 
 def _other_active_admins(session: Session, school_id: str, target_id: int) -> int:
-    """Active admins of the school other than ``target_id``; their rows are locked for the rest of the
-    transaction (PostgreSQL), so two admins cannot demote each other at the same moment."""
+    """Active admins of the school other than ``target_id``. All the school's active admins are locked
+    for the rest of the transaction (PostgreSQL ``FOR UPDATE``, in id order, so two requests cannot
+    deadlock): when two admins demote each other at the same moment, the second waits for the first and
+    then sees it (tests/test_portal_team.py, on PostgreSQL)."""
     rows = session.execute(sa.select(StaffUser.id).where(
-        StaffUser.school_id == school_id, StaffUser.kind == "admin", StaffUser.active.is_(True),
-        StaffUser.id != target_id).with_for_update()).all()
-    return len(rows)
+        StaffUser.school_id == school_id, StaffUser.kind == "admin", StaffUser.active.is_(True))
+        .order_by(StaffUser.id).with_for_update()).scalars().all()
+    return len([row for row in rows if row != target_id])
 
 
 def _keep_an_admin(session: Session, actor: StaffUser, target: StaffUser) -> None:

@@ -753,3 +753,24 @@ def test_two_admins_cannot_demote_each_other_at_the_same_moment_on_postgresql(po
     with make() as session:
         kinds = dict(session.execute(sa.select(StaffUser.email, StaffUser.kind)).all())
     assert kinds == {"beheer1@hetbaken.example": "admin", "beheer2@hetbaken.example": "staff"}
+
+
+def test_the_change_itself_refuses_when_the_count_was_out_of_date(team, monkeypatch):
+    """On SQLite the admins are not locked: two requests may both have counted two admins. The UPDATE
+    itself then still finds no other admin for the second and changes nothing."""
+    admin, csrf = team.login_as("a_admin")
+    mark = team.users["a_colleague"]["id"]
+    admin.post(f"/team/{mark}/access", data={"csrf_token": csrf, "kind": "admin", "roles": ["mentor"]})
+    admin.post(f"/team/{team.users['a_admin']['id']}/access", data={"csrf_token": csrf, "kind": "admin"})
+    team.update_user("a_admin", kind="staff")  # the other request has just demoted the first admin
+    monkeypatch.setattr(invitations, "_other_active_admins", lambda *args: 1)  # ...unseen by this count
+    with team.make_session() as session:
+        actor = session.get(StaffUser, team.users["a_admin"]["id"])
+        target = session.get(StaffUser, mark)
+        for change in (lambda: invitations.set_access(session, actor, target, "staff", ["mentor"]),
+                       lambda: invitations.set_active(session, actor, target, False)):
+            with pytest.raises(invitations.LockOut, match="geen actieve beheerder meer"):
+                change()
+            session.rollback()
+    row = team.user_row("a_colleague")
+    assert (row.kind, row.active) == ("admin", True)

@@ -23,7 +23,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from wegwijs.db.models import AuditEntry, StaffInvitation, StaffSession, StaffUser
 from wegwijs.handovers import notify
@@ -208,20 +208,40 @@ def _keep_an_admin(session: Session, actor: StaffUser, target: StaffUser) -> Non
         raise LockOut(LAST_ADMIN)
 
 
+def _stop_being_admin(session: Session, target: StaffUser, **values) -> None:
+    """Change an active admin (``values``: kind, roles or active) in one UPDATE that only happens while
+    another active admin of the school exists: on SQLite, where :func:`_other_active_admins` locks
+    nothing and two requests may both have counted two admins, the second UPDATE finds none and changes
+    nothing."""
+    other = aliased(StaffUser)
+    others = (sa.select(sa.func.count()).select_from(other)
+              .where(other.school_id == target.school_id, other.kind == "admin", other.active.is_(True),
+                     other.id != target.id).scalar_subquery())
+    changed = session.execute(sa.update(StaffUser).where(StaffUser.id == target.id, others >= 1)
+                              .values(**values).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise LockOut(LAST_ADMIN)
+    session.expire(target)
+
+
 def set_access(session: Session, actor: StaffUser, target: StaffUser, kind: str,
                roles: Sequence[str]) -> bool:
     """Give ``target`` the kind (staff or admin) and roles; False when nothing changed."""
     if kind not in SCHOOL_KINDS:
         raise TeamError("Kies medewerker of beheerder.")
     roles = clean_roles(roles)
-    if target.kind == "admin" and kind != "admin":
+    demoted = target.kind == "admin" and kind != "admin"
+    if demoted:
         _keep_an_admin(session, actor, target)
     before = describe(target.kind, target.role_list)
     after = describe(kind, roles)
     if before == after:
         return False
-    target.kind = kind
-    target.roles = ",".join(roles)
+    if demoted and target.active:
+        _stop_being_admin(session, target, kind=kind, roles=",".join(roles))
+    else:
+        target.kind = kind
+        target.roles = ",".join(roles)
     record(session, actor, "staff_access_changed", school_id=target.school_id, target_id=target.id,
            old=before, new=after)
     return True
@@ -233,8 +253,13 @@ def set_active(session: Session, actor: StaffUser, target: StaffUser, active: bo
         return False
     if not active:
         _keep_an_admin(session, actor, target)
+        if target.kind == "admin":
+            _stop_being_admin(session, target, active=False)
+        else:
+            target.active = False
         session.execute(sa.delete(StaffSession).where(StaffSession.user_id == target.id))
-    target.active = active
+    else:
+        target.active = True
     record(session, actor, "staff_enabled" if active else "staff_disabled", school_id=target.school_id,
            target_id=target.id, old="actief" if not active else "uitgeschakeld",
            new="actief" if active else "uitgeschakeld")

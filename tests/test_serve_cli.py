@@ -81,7 +81,7 @@ def test_db_command_upgrades_to_the_newest_revision(db_url, capsys):
     from wegwijs.db import migrate
 
     head = ScriptDirectory.from_config(migrate.alembic_config(db_url)).get_current_head()
-    assert head == "0007"
+    assert head == "0009"  # 0009_staff_invitations (issue 16)
     assert cli.main(["db", "upgrade"]) == 0
     assert f"database revision: {head}" in capsys.readouterr().out
 

@@ -166,7 +166,7 @@ class Fuzz:
                                        kind="staff", roles=["mentor"], now=now),
                     invitations.invite(session, keeper, school_id="de-regenboog", kind="admin", roles=[],
                                        email="beheer@regenboog.example", now=now),
-                    invitations.force_reset(session, admin, colleague, now),
+                    invitations.start_reset(session, admin, colleague, now),
                     invitations.invite(session, admin, school_id="het-baken", email="oud@hetbaken.example",
                                        kind="admin", roles=[], now=now)]
             invitations.accept(session, made[-1][0], name="Oud", password="een-lang-wachtwoord",

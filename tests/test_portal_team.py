@@ -27,7 +27,7 @@ from test_portal import (SCHOOL_A, SCHOOL_B, USERS, assert_no_injected_markup, c
 from test_portal_access import clock  # noqa: F401  (the fixture)
 from wegwijs import invitations
 from wegwijs.db import migrate
-from wegwijs.db.models import AuditEntry, StaffInvitation, StaffSession, StaffUser
+from wegwijs.db.models import AuditEntry, StaffInvitation, StaffSession, StaffUser, utcnow
 from wegwijs.portal import app as portal_module
 from wegwijs.portal.app import SESSION_COOKIE, create_app
 from wegwijs.staff import add_staff
@@ -300,14 +300,18 @@ def test_an_admin_can_revoke_an_open_invitation(team):
         f"weg@hetbaken.example (uitnodiging {row['id']})"]
 
 
-def test_without_mail_no_invitation_is_kept(portal):  # noqa: F811
-    """No SMTP host: nobody could get the link, so no invitation stays behind."""
+def test_without_mail_the_invitation_is_withdrawn(portal):  # noqa: F811
+    """No SMTP host: nobody could get the link, so it does not stay open (and it says so in the audit log)."""
     admin, csrf = portal.login_as("a_admin")
     response = invite(admin, csrf, "zonder@hetbaken.example")
     assert response.headers["location"] == "/team?notice=link_not_sent"
-    assert "De mail kon niet worden verstuurd" in admin.get(response.headers["location"]).text
-    assert invitation_rows(portal) == []
-    assert portal.audit_rows("staff_invited") == []
+    page = admin.get(response.headers["location"]).text
+    assert "De mail kon niet worden verstuurd. De link is daarom ingetrokken" in page
+    assert "zonder@hetbaken.example" not in page  # not listed as open
+    [row] = invitation_rows(portal)
+    assert row["revoked_at"] is not None and row["used_at"] is None
+    assert [r["detail"] for r in portal.audit_rows("staff_link_not_sent")] == [
+        f"zonder@hetbaken.example (invite {row['id']})"]
 
 
 def test_invitations_are_rate_limited_per_admin(team, monkeypatch):
@@ -460,6 +464,24 @@ def test_a_forced_new_password_without_mail_changes_nothing(portal):  # noqa: F8
     assert response.headers["location"] == "/team?notice=link_not_sent"
     assert portal.user_row("a_staff").password_hash == before
     assert sanne.get("/inbox").status_code == 200
+    assert portal.audit_rows("staff_password_reset") == []
+    assert [row["revoked_at"] is not None for row in invitation_rows(portal)] == [True]
+
+
+def test_a_reset_link_used_before_the_password_is_wiped_keeps_the_new_password(team, registry):
+    """The mail goes out before the old password is wiped; a link used in those seconds wins."""
+    with team.make_session() as session:
+        admin = session.get(StaffUser, team.users["a_admin"]["id"])
+        target = session.get(StaffUser, team.users["a_staff"]["id"])
+        invitation, token = invitations.start_reset(session, admin, target, utcnow())
+        session.commit()
+    assert use_link(team, token, name=None).status_code == 200
+    with team.make_session() as session:
+        invitations.finish_reset(session, session.get(StaffUser, team.users["a_admin"]["id"]),
+                                 session.get(StaffUser, team.users["a_staff"]["id"]),
+                                 session.get(StaffInvitation, invitation.id))
+        session.commit()
+    assert login(team.client(), USERS["a_staff"][3], NEW_PASSWORD).status_code == 303
 
 
 # ====================================================================== who may, and which school's
@@ -648,14 +670,14 @@ def test_migration_0009_goes_down_and_up(db_url):
     assert migrate.current(db_url) == "0009"
 
 
-def test_without_mail_the_maintainer_is_told_and_nothing_is_kept(portal):  # noqa: F811
+def test_without_mail_the_maintainer_is_told_and_the_link_withdrawn(portal):  # noqa: F811
     client, csrf = portal.login_as("maintainer")
     response = client.post("/maintainer/first-admin", data={"csrf_token": csrf, "school_id": "nieuwe-school",
                                                              "email": "iemand@nieuweschool.example"})
     assert response.headers["location"] == "/maintainer/first-admin?notice=link_not_sent"
     page = client.get(response.headers["location"])
     assert "De mail kon niet worden verstuurd" in page.text and 'data-testid="snippet"' not in page.text
-    assert invitation_rows(portal) == []
+    assert [row["revoked_at"] is not None for row in invitation_rows(portal)] == [True]
 
 
 def test_bad_kind_or_role_on_an_account_is_400_and_changes_nothing(team):

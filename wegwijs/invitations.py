@@ -6,9 +6,13 @@ A link is one-time and expiring: the mail holds a random token (256 bits), the d
 revoked, not expired), so two tabs cannot both use it. Passwords follow the portal's one rule
 (:func:`wegwijs.portal.security.hash_password`: at least 12 characters).
 
-Forcing a new password (:func:`force_reset`) replaces the account's password by a random one nobody
-knows, ends its sessions and mails a reset link to the account's address: the old password stops working
-at once (also for whoever may have learned it), and only the person with the mailbox chooses the new one.
+Forcing a new password (:func:`start_reset`, the mail, :func:`finish_reset`) mails a reset link to the
+account's address, then replaces the account's password by a random one nobody knows and ends its
+sessions: the old password stops working at once (also for whoever may have learned it), and only the
+person with the mailbox chooses the new one. If the mail does not go out, the password stays.
+
+Mails are sent after the database work is committed (as the notification mails are), so no SQLite write
+lock is held while the SMTP server answers; a link whose mail failed is withdrawn (:func:`link_not_sent`).
 
 Every change writes an audit row (:func:`record`): who, when, which account, the value before and after.
 Messages in :class:`TeamError` are Dutch, for staff.
@@ -165,26 +169,38 @@ def invite(session: Session, actor: StaffUser, *, school_id: str, email: str, ki
     return invitation, token
 
 
-def force_reset(session: Session, actor: StaffUser, target: StaffUser,
+def start_reset(session: Session, actor: StaffUser, target: StaffUser,
                 now: dt.datetime) -> Tuple[StaffInvitation, str]:
-    """The target's password is replaced by a random one nobody knows, their sessions end, and a reset
-    link (its token, for the mail only) is made. Not for oneself (the link would be the only way back)."""
+    """A reset link for ``target`` (and its token, for the mail only); the password stays until
+    :func:`finish_reset`, once the mail went out. Not for oneself (the link would be the only way back)."""
     if target.id == actor.id:
         raise LockOut(SELF_LOCKOUT)
     if not target.active:
         raise TeamError("Dit account is uitgeschakeld. Zet het eerst weer aan.")
     _check_rate(session, actor, now)
-    target.password_hash = security.hash_password(security.new_token())
-    target.failed_logins = 0
-    target.locked_until = None
-    session.execute(sa.delete(StaffSession).where(StaffSession.user_id == target.id))
     _revoke_open(session, now, StaffInvitation.user_id == target.id, StaffInvitation.purpose == "reset")
-    invitation, token = _new_link(session, actor, now, RESET_HOURS, purpose="reset",
-                                  school_id=target.school_id or "", email=target.email, kind=target.kind,
-                                  roles=target.roles or "", user_id=target.id)
+    return _new_link(session, actor, now, RESET_HOURS, purpose="reset", school_id=target.school_id or "",
+                     email=target.email, kind=target.kind, roles=target.roles or "", user_id=target.id)
+
+
+def finish_reset(session: Session, actor: StaffUser, target: StaffUser, invitation: StaffInvitation) -> None:
+    """After the reset link was mailed: the target's password is replaced by a random one nobody knows
+    (unless the link was used already, in the seconds the mail took) and their sessions end."""
+    session.refresh(invitation)
+    if invitation.used_at is None:
+        target.password_hash = security.hash_password(security.new_token())
+        target.failed_logins = 0
+        target.locked_until = None
+    session.execute(sa.delete(StaffSession).where(StaffSession.user_id == target.id))
     record(session, actor, "staff_password_reset", school_id=target.school_id, target_id=target.id,
            old="wachtwoord", new="gewist; link gemaild", detail=f"link {invitation.id}")
-    return invitation, token
+
+
+def link_not_sent(session: Session, actor: StaffUser, invitation: StaffInvitation, now: dt.datetime) -> None:
+    """The mail with ``invitation``'s link did not go out: nobody has the link, so it is withdrawn."""
+    invitation.revoked_at = now
+    record(session, actor, "staff_link_not_sent", school_id=invitation.school_id,
+           target_id=invitation.user_id, detail=f"{invitation.email} ({invitation.purpose} {invitation.id})")
 
 
 def _other_active_admins(session: Session, school_id: str, target_id: int) -> int:

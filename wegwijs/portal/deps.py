@@ -45,8 +45,9 @@ NOTICES = {
     "review_saved": "Oordeel opgeslagen.",
     "review_none": "Die berichten waren al beoordeeld.",
     "invited": "Uitnodiging verstuurd. De link in de mail werkt 72 uur en één keer.",
-    "link_not_sent": "De mail kon niet worden verstuurd. Er is geen link gemaakt; probeer het later opnieuw "
-                     "of vraag de beheerder van Wegwijs naar de mailinstellingen.",
+    "link_not_sent": "De mail kon niet worden verstuurd. De link is daarom ingetrokken en er is niets "
+                     "veranderd. Probeer het later opnieuw, of vraag de beheerder van Wegwijs naar de "
+                     "mailinstellingen.",
     "access_saved": "Opgeslagen.",
     "unchanged": "Er was niets veranderd.",
     "disabled": "Account uitgeschakeld. Deze persoon is nu overal uitgelogd.",

@@ -91,10 +91,11 @@ def team_invite(request: Request, email: str = Form(""), kind: str = Form("staff
         session.rollback()
         limited = isinstance(exc, invitations.TooManyLinks)
         return team_view(request, session, login, str(exc), 429 if limited else 400, email=email[:254])
+    session.commit()  # the mail goes out after the commit: no write lock while the SMTP server answers
     if not invitations.send_link(portal.settings, invitation, token, _school_name(request, admin.school_id)):
-        session.rollback()  # nobody has the link: keep no invitation
+        invitations.link_not_sent(session, admin, invitation, portal.clock())
+        session.commit()
         return _back("link_not_sent")
-    session.commit()
     return _back("invited")
 
 
@@ -157,12 +158,15 @@ def team_reset(request: Request, member_id: str, csrf_token: str = Form(""),
     admin, member = _change(request, session, login, member_id, csrf_token)
     portal = state(request)
     try:
-        invitation, token = invitations.force_reset(session, admin, member, portal.clock())
+        invitation, token = invitations.start_reset(session, admin, member, portal.clock())
     except invitations.TeamError as exc:
         return _refused(request, session, login, member, exc)
+    session.commit()
     if not invitations.send_link(portal.settings, invitation, token, _school_name(request, admin.school_id)):
-        session.rollback()  # the old password still works: nothing changed
+        invitations.link_not_sent(session, admin, invitation, portal.clock())
+        session.commit()  # the old password still works
         return _back("link_not_sent")
+    invitations.finish_reset(session, admin, member, invitation)
     session.commit()
     return _back("reset_sent")
 
@@ -219,10 +223,11 @@ def first_admin_invite(request: Request, school_id: str = Form(""), email: str =
         limited = isinstance(exc, invitations.TooManyLinks)
         return first_admin_view(request, login, str(exc), 429 if limited else 400,
                                 school_id=school_id[:64], email=email[:254])
-    if not invitations.send_link(portal.settings, invitation, token, _school_name(request, school_id)):
-        session.rollback()  # nobody has the link: keep no invitation
-        return RedirectResponse("/maintainer/first-admin?notice=link_not_sent", status_code=303)
     session.commit()
+    if not invitations.send_link(portal.settings, invitation, token, _school_name(request, school_id)):
+        invitations.link_not_sent(session, user, invitation, portal.clock())
+        session.commit()
+        return RedirectResponse("/maintainer/first-admin?notice=link_not_sent", status_code=303)
     return RedirectResponse(f"/maintainer/first-admin?notice=invited&school_id={school_id}",
                             status_code=303)
 

@@ -27,9 +27,8 @@ from test_portal import (SCHOOL_A, SCHOOL_B, USERS, assert_no_injected_markup, c
 from test_portal_access import clock  # noqa: F401  (the fixture)
 from wegwijs import invitations
 from wegwijs.db import migrate
-from wegwijs.db.models import AuditEntry, StaffInvitation, StaffSession, StaffUser, utcnow
-from wegwijs.portal import app as portal_module
-from wegwijs.portal.app import SESSION_COOKIE, create_app
+from wegwijs.db.models import StaffInvitation, StaffSession, StaffUser, utcnow
+from wegwijs.portal.app import create_app
 from wegwijs.staff import add_staff
 
 LINK_RE = re.compile(r"https://portaal\.test/invitation/([A-Za-z0-9_-]{43})")

@@ -240,10 +240,15 @@ def handover_routes(app) -> List[Tuple[str, str]]:
     return found
 
 
+#: POST routes for visitors without a session, each with its own HMAC-bound CSRF token: the login form and
+#: the form behind a mailed invitation or password link (tests/test_portal_team.py)
+PUBLIC_FORMS = {"/login", "/invitation/{token}"}
+
+
 def post_routes(app) -> List[str]:
-    """Paths of every POST route except the login form (which has its own CSRF scheme)."""
+    """Paths of every POST route except the public forms (which have their own CSRF scheme)."""
     return sorted({route.path for route in app.routes
-                   if "POST" in (getattr(route, "methods", None) or ()) and route.path != "/login"})
+                   if "POST" in (getattr(route, "methods", None) or ()) and route.path not in PUBLIC_FORMS})
 
 
 def plausible_form(csrf: str, assignee_id: int) -> Dict[str, str]:

@@ -23,7 +23,12 @@ The check is ``not_a_server_error``, and an exception in the app fails the examp
 TestClient (``raise_server_exceptions``). Response schema conformance is not checked: the portal answers
 with HTML pages and redirects, which FastAPI's generated response schemas do not describe.
 
-A longer hunt: ``WEGWIJS_FUZZ_EXAMPLES=500 pytest tests/test_portal_schema.py``.
+The staff-account routes (``/team…``, ``/maintainer/first-admin``, ``/invitation/{token}``) get known
+values too: the ids of accounts of both schools and of open invitations, tokens of a working invitation
+and reset link (and of a used one), the link form's own CSRF token, kinds, roles and school ids.
+
+A longer hunt: ``WEGWIJS_FUZZ_EXAMPLES=500 pytest tests/test_portal_schema.py``; only some routes:
+``WEGWIJS_FUZZ_PATHS='^/(team|invitation|maintainer)'`` (a regular expression of the paths).
 """
 from __future__ import annotations
 
@@ -44,7 +49,8 @@ from starlette.testclient import TestClient
 from retrain_support import conversations, save
 from test_portal import BASE_URL, add_event, portal  # noqa: F401  (portal: the fixture)
 from wegwijs.db.engine import session_factory
-from wegwijs.db.models import HANDOVER_STATUSES, URGENCIES, Handover, ReviewItem, utcnow
+from wegwijs import invitations
+from wegwijs.db.models import HANDOVER_STATUSES, URGENCIES, Handover, ReviewItem, StaffUser, utcnow
 from wegwijs.handovers import service
 from wegwijs.handovers.routing import SCHOOL_ROLES
 from wegwijs.portal import security
@@ -55,6 +61,8 @@ from wegwijs.retrain.export import export
 WHO = ["anonymous", "a_staff", "a_admin", "maintainer"]
 #: Hypothesis examples per operation and role (the examples and coverage phases add their own).
 MAX_EXAMPLES = int(os.environ.get("WEGWIJS_FUZZ_EXAMPLES", "25"))
+#: Only the operations whose path matches this regular expression (default: all).
+ONLY_PATHS = os.environ.get("WEGWIJS_FUZZ_PATHS", "")
 #: Numbers at the edges of the database's integer columns (int4 on PostgreSQL, int8 in SQLite), which
 #: random integers hardly ever reach.
 EDGES = [0, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1, 10**30]
@@ -126,6 +134,9 @@ class Fuzz:
         self.cookies: Dict[str, str] = {}
         self.csrf = ""
         self.login_csrf = ""
+        self.invitation_csrf = ""
+        self.tokens: List[str] = []
+        self.invitation_ids: List[int] = []
 
     # ------------------------------------------------------------ state
     def seed(self) -> None:
@@ -145,6 +156,23 @@ class Fuzz:
             purged = session.execute(sa.select(Handover.id).where(
                 Handover.public_id == handovers["a_purged"])).scalar_one()
             service.clear_content(session.connection(), [purged], utcnow())
+        # staff links: an open invitation of each school, a reset link, and a used invitation
+        with site.make_session() as session, session.begin():
+            admin = session.get(StaffUser, site.users["a_admin"]["id"])
+            keeper = session.get(StaffUser, site.users["maintainer"]["id"])
+            colleague = session.get(StaffUser, site.users["a_colleague"]["id"])
+            now = utcnow()
+            made = [invitations.invite(session, admin, school_id="het-baken", email="nieuw@hetbaken.example",
+                                       kind="staff", roles=["mentor"], now=now),
+                    invitations.invite(session, keeper, school_id="de-regenboog", kind="admin", roles=[],
+                                       email="beheer@regenboog.example", now=now),
+                    invitations.start_reset(session, admin, colleague, now),
+                    invitations.invite(session, admin, school_id="het-baken", email="oud@hetbaken.example",
+                                       kind="admin", roles=[], now=now)]
+            invitations.accept(session, made[-1][0], name="Oud", password="een-lang-wachtwoord",
+                               repeat="een-lang-wachtwoord", now=now)
+            self.tokens = [token for _, token in made]
+            self.invitation_ids = [invitation.id for invitation, _ in made]
         if self.who == "anonymous":
             client = site.client()
         else:
@@ -156,6 +184,8 @@ class Fuzz:
         self.login_csrf = security.login_form_token(site.settings.portal_secret,
                                                     self.cookies[LOGIN_COOKIE])
         assert self.login_csrf in page.text
+        self.invitation_csrf = security.invitation_form_token(site.settings.portal_secret,
+                                                              self.cookies[LOGIN_COOKIE])
         copy_database(self.db_file, self.snapshot)
 
     def restore(self) -> None:
@@ -187,9 +217,20 @@ class Fuzz:
             "intent": ["care_opp", "care_costs", "nlu_fallback"],
             "text": ["Beste ouder, ik bel u morgen om tien uur.", "x" * 2001],
             "next": ["/inbox", "/audit", "//evil.example", f"/handovers/{site.handovers['a1']}"],
+            "member_id": [str(user["id"]) for user in users] + [str(number) for number in EDGES],
+            "invitation_id": [str(number) for number in self.invitation_ids] + [str(number) for number in EDGES],
+            "token": self.tokens + ["A" * 43],
+            "kind": ["staff", "admin", "maintainer"],
+            "roles": [[], ["mentor"], list(SCHOOL_ROLES), ["directeur"]],
+            "school_id": ["het-baken", "de-regenboog", "nieuwe-school", "../x"],
+            "name": ["Nina Nieuw", "<script>alert(1)</script>", "x" * 121],
         }
         known = {(name,): [(value,) for value in values] for name, values in single.items() if values}
         known[("email", "password")] = [(user["email"], user["password"]) for user in users]
+        known[("email",)] = [("nieuw@hetbaken.example",), ("iemand@nieuweschool.example",),
+                             (users[0]["email"],)]
+        known[("password", "password_repeat")] = [("een-nieuw-lang-wachtwoord",) * 2, ("kort",) * 2,
+                                                  ("een-nieuw-lang-wachtwoord", "ander-wachtwoord-12")]
         return known
 
     def schema(self):
@@ -209,6 +250,9 @@ class Fuzz:
                          for location, fields in names.items()}
                 if path == "/login" and method == "post":
                     where["body"][("csrf_token",)] = [(self.login_csrf,)]
+                    where["body"].pop(("email",), None)  # e-mail addresses go with their passwords here
+                if path == "/invitation/{token}" and method == "post":
+                    where["body"][("csrf_token",)] = [(self.invitation_csrf,)]
                 hints[(method.upper(), path)] = where
                 examples = {name: [values[i] for values in tuples]
                             for location in where.values() for group, tuples in location.items()
@@ -263,6 +307,8 @@ def portal_schema(fuzz):
 
 
 schema = schemathesis.pytest.from_fixture("portal_schema")
+if ONLY_PATHS:
+    schema = schema.include(path_regex=ONLY_PATHS)
 
 
 @schema.parametrize()
@@ -322,3 +368,20 @@ def test_the_portal_does_not_publish_its_schema(portal):  # noqa: F811
     for path in ("/openapi.json", "/docs", "/redoc"):
         assert client.get(path).status_code == 404
     assert "/handovers/{handover_id}/assign" in portal.app.openapi()["paths"]
+
+
+def test_the_staff_account_routes_are_in_the_fuzzed_schema(portal):  # noqa: F811
+    """The schema the fuzzing reads has every route of the Team page, the maintainers' invitation and the
+    mailed link, with their form fields (so the hints above reach them)."""
+    paths = portal.app.openapi()["paths"]
+    expected = {"/team": {"get"}, "/team/invite": {"post"}, "/team/{member_id}/access": {"post"},
+                "/team/{member_id}/disable": {"post"}, "/team/{member_id}/enable": {"post"},
+                "/team/{member_id}/reset": {"post"}, "/team/invitations/{invitation_id}/revoke": {"post"},
+                "/maintainer/first-admin": {"get", "post"}, "/invitation/{token}": {"get", "post"}}
+    for path, methods in expected.items():
+        assert set(paths.get(path, {})) == methods, path
+    raw = portal.app.openapi()
+    fields = set(form_schema(raw, paths["/team/invite"]["post"])["properties"])
+    assert fields == {"email", "kind", "roles", "csrf_token"}
+    fields = set(form_schema(raw, paths["/invitation/{token}"]["post"])["properties"])
+    assert fields == {"name", "password", "password_repeat", "csrf_token"}

@@ -198,6 +198,9 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
     if portal_port:
         staff_env = portal_env(env, keys, f"http://127.0.0.1:{rasa_port}", portal_port,
                                local=host in ("127.0.0.1", "localhost"))
+        # the widget snippet the portal shows for a school (docs/staff.md)
+        staff_env.setdefault("WEGWIJS_PUBLIC_WIDGET_URL", f"http://localhost:{web_port}")
+        staff_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
         env["WEGWIJS_PORTAL_URL"] = staff_env["WEGWIJS_PORTAL_URL"]
         portal = [portal_service(host, portal_port, staff_env)]
     # the demo school pages are on the web server: they may open the chat

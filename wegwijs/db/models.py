@@ -178,9 +178,47 @@ class AuditEntry(Base):
     #: what a refused request asked for (action "denied"): method and path, for example "GET /audit";
     #: for a school change, what changed (for example "profile: contacts, name" or "note care_opp")
     detail = sa.Column(sa.String(255), nullable=True)
-    #: a school change's value before and after it (JSON; NULL when there was none)
+    #: the staff account a change in the portal's team page was about (issue 16)
+    target_user_id = sa.Column(sa.Integer, nullable=True)
+    #: a changed value before and after it: a school change's as JSON, a staff account's as
+    #: "staff: mentor" -> "admin: mentor,zorgcoordinator" (NULL when there was none)
     old_value = sa.Column(sa.Text, nullable=True)
     new_value = sa.Column(sa.Text, nullable=True)
+
+
+INVITATION_PURPOSES = ("invite", "reset")
+
+
+class StaffInvitation(Base):
+    """A one-time link sent by mail: ``invite`` makes a new account of a school (the invitee chooses their
+    name and password), ``reset`` sets a new password on an existing account (``user_id``). Only the
+    SHA-256 of the token is stored; a link works once (``used_at``) and until ``expires_at``
+    (``wegwijs.invitations``)."""
+
+    __tablename__ = "wegwijs_staff_invitations"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+    purpose = sa.Column(sa.String(16), nullable=False, default="invite")
+    school_id = sa.Column(sa.String(64), nullable=False, index=True)
+    email = sa.Column(sa.String(254), nullable=False, index=True)
+    kind = sa.Column(sa.String(16), nullable=False, default="staff")
+    roles = sa.Column(sa.String(255), nullable=False, default="")
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_staff_users.id", ondelete="CASCADE"),
+                        nullable=True)
+    invited_by = sa.Column(sa.Integer, sa.ForeignKey("wegwijs_staff_users.id", ondelete="SET NULL"),
+                           nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
+    used_at = sa.Column(sa.DateTime, nullable=True)
+    revoked_at = sa.Column(sa.DateTime, nullable=True)
+
+    user = relationship(StaffUser, foreign_keys=[user_id])
+    inviter = relationship(StaffUser, foreign_keys=[invited_by])
+
+    @property
+    def role_list(self) -> List[str]:
+        return [role for role in (self.roles or "").split(",") if role]
 
 
 class LoginThrottle(Base):

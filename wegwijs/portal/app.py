@@ -19,6 +19,10 @@ Security in one place:
 - an audit row for every read of a conversation (an extra ``read_other_role`` row when an admin opens
   one outside their roles), every refused request (``denied``) and every failed login; no message
   text in the audit log or in logs;
+- staff accounts managed in the portal (:mod:`~wegwijs.portal.routers.team`, :mod:`wegwijs.invitations`):
+  one-time, expiring links by mail (only their hash stored), roles, disabling (ends the sessions), a
+  forced new password by mail, never a school without an active admin; every change audited with the
+  value before and after;
 - Jinja2 autoescaping for all parent text, and a strict Content-Security-Policy.
 """
 from __future__ import annotations
@@ -45,7 +49,7 @@ from wegwijs.handovers.live import RasaClient
 from wegwijs.portal import security
 from wegwijs.portal.deps import (LOGIN_COOKIE, NOTICES, SESSION_COOKIE, CsrfFailed, LoginRequired,
                                  PortalState, plain_role, render)
-from wegwijs.portal.routers import audit, auth, handovers, health, insights, review, sources
+from wegwijs.portal.routers import audit, auth, handovers, health, insights, review, sources, team
 from wegwijs.portal.routers.auth import LOGIN_DELAYS_MINUTES, MAX_FAILED_LOGINS
 from wegwijs.retrain import review as retrain_review
 from wegwijs.schools import ROLE_LABELS, SchoolRegistry
@@ -82,6 +86,7 @@ def _templates(library: ContentLibrary) -> Jinja2Templates:
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, URGENCY_LABELS=URGENCY_LABELS,
         CONTACT_LABELS=CONTACT_LABELS, STATUSES=HANDOVER_STATUSES, URGENCIES=URGENCIES,
         plain_role=plain_role, display_phone=display_phone, FEEDBACK_REASONS=feedback.REASONS)
+    templates.env.filters["plain_role"] = plain_role
     templates.env.filters["local"] = lambda value: (
         value.replace(tzinfo=dt.timezone.utc).astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
         if value else "")
@@ -138,6 +143,6 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     app.exception_handler(CsrfFailed)(_csrf_failed)
     app.exception_handler(StarletteHTTPException)(_http_error)
     for router in (health.router, auth.router, handovers.router, review.router, sources.router,
-                   audit.router, insights.router):
+                   audit.router, insights.router, team.router):
         app.include_router(router)
     return app

@@ -44,6 +44,17 @@ NOTICES = {
     "bad_role": "Onbekende rol.",
     "review_saved": "Oordeel opgeslagen.",
     "review_none": "Die berichten waren al beoordeeld.",
+    "invited": "Uitnodiging verstuurd. De link in de mail werkt 72 uur en één keer.",
+    "link_not_sent": "De mail kon niet worden verstuurd. De link is daarom ingetrokken en er is niets "
+                     "veranderd. Probeer het later opnieuw, of vraag de beheerder van Wegwijs naar de "
+                     "mailinstellingen.",
+    "access_saved": "Opgeslagen.",
+    "unchanged": "Er was niets veranderd.",
+    "disabled": "Account uitgeschakeld. Deze persoon is nu overal uitgelogd.",
+    "enabled": "Account weer aangezet.",
+    "reset_sent": "Het oude wachtwoord werkt niet meer en deze persoon is overal uitgelogd. Er is een link "
+                  "gemaild om een nieuw wachtwoord te kiezen (24 uur geldig).",
+    "revoked": "Uitnodiging ingetrokken.",
 }
 
 
@@ -164,6 +175,13 @@ def load(session: Session, user: StaffUser, handover_id: str, request: Request) 
         service.audit(session, user, "read_other_role", handover)
         session.commit()
     return handover
+
+
+def school_admin(request: Request, session: Session, login: Login) -> StaffUser:
+    """The user if they are an admin of a school, else 404 (audited)."""
+    if not login.user.is_admin or not login.user.school_id:
+        deny(session, login.user, request)
+    return login.user
 
 
 def maintainer(request: Request, session: Session, login: Login) -> StaffUser:

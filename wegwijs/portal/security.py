@@ -68,6 +68,12 @@ def login_form_token(secret: str, cookie_token: str) -> str:
     return hmac.new(secret.encode(), f"login:{cookie_token}".encode(), hashlib.sha256).hexdigest()
 
 
+def invitation_form_token(secret: str, cookie_token: str) -> str:
+    """The CSRF field of the form behind an invitation or password link (the visitor has no session yet),
+    bound to the pre-login cookie like :func:`login_form_token`, for another purpose."""
+    return hmac.new(secret.encode(), f"invitation:{cookie_token}".encode(), hashlib.sha256).hexdigest()
+
+
 def address_key(secret: str, address: Optional[str]) -> str:
     """What the login throttle stores of a client address: an HMAC with the portal secret, never the
     address itself. An IPv6 address counts as its /64 network (:func:`wegwijs.chat_guard.network_name`)."""

@@ -23,5 +23,8 @@ def audit_log(request: Request, login: Login = Depends(current),
         .join(StaffUser, StaffUser.id == AuditEntry.user_id, isouter=True)
         .where(AuditEntry.school_id == user.school_id)
         .order_by(AuditEntry.at.desc()).limit(500)).all()
+    target_ids = {entry.target_user_id for entry, _ in rows if entry.target_user_id}
+    targets = dict(session.execute(sa.select(StaffUser.id, StaffUser.display_name)
+                                   .where(StaffUser.id.in_(target_ids))).all()) if target_ids else {}
     return render(request, "audit.html", user=user, session_row=login.row,
-                  school=state(request).schools.get(user.school_id), rows=rows)
+                  school=state(request).schools.get(user.school_id), rows=rows, targets=targets)

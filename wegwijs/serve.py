@@ -199,6 +199,9 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         staff_env = portal_env(env, keys, f"http://127.0.0.1:{rasa_port}", portal_port,
                                local=host in ("127.0.0.1", "localhost"))
         env["WEGWIJS_PORTAL_URL"] = staff_env["WEGWIJS_PORTAL_URL"]
+        # the widget snippet the portal shows for a school names the widget server and the chat
+        staff_env.setdefault("WEGWIJS_PUBLIC_WIDGET_URL", f"http://localhost:{web_port}")
+        staff_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
         portal = [portal_service(host, portal_port, staff_env)]
     # the demo school pages are on the web server: they may open the chat
     env.setdefault("WEGWIJS_WIDGET_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")

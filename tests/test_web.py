@@ -325,3 +325,26 @@ def test_the_chats_allowed_origins_come_from_the_database(web):
     origins = allowed_origins(settings)
     assert "https://nieuw.hetbaken.example" in origins and "https://www.hetbaken.example" not in origins
     assert "https://andere-school.example" in origins
+
+
+def test_payloads_in_a_schools_name_and_look_stay_inert_on_the_demo_page_and_in_the_look(web):
+    """The name is escaped by the demo page's template; the look is JSON the widget writes as text
+    (``textContent``) and as a CSS custom property only when it is a colour."""
+    from wegwijs import schools_store
+    from wegwijs.schools_store import Actor
+
+    client, _, db_url = web
+    payload = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    with session_factory(db_url)() as session, session.begin():
+        schools_store.update_profile(session, Actor.system(), "het-baken", {
+            "name": payload, "gemeente": payload,
+            "widget": {"display_name": '"><img src=x onerror=alert(1)>'}})
+    for path in ("/demo/het-baken/", "/demo/"):
+        page = client.get(path).text.lower()
+        assert "<img" not in page and "<script>alert" not in page, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+    look = client.get("/api/school/het-baken")
+    assert look.headers["content-type"].startswith("application/json")
+    assert look.json()["display_name"] == '"><img src=x onerror=alert(1)>'
+    widget = (Path(__file__).parent.parent / "widget" / "widget.js").read_text(encoding="utf-8")
+    assert "/^#[0-9a-fA-F]{6}$/.test(look.colour)" in widget

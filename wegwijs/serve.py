@@ -103,14 +103,14 @@ def seed_schools() -> List[str]:
 def demo_logins(home: Path) -> str:
     """Make the example schools' demo accounts when missing; the lines of var/demo-logins.txt."""
     from wegwijs.db.engine import session_factory
-    from wegwijs.schools import SchoolRegistry
+    from wegwijs.schools_store import SchoolReader
     from wegwijs.settings import Settings
     from wegwijs.staff import demo_accounts, format_logins
 
     settings = Settings.from_env()
     path = home / DEMO_LOGINS_FILE
     with session_factory(settings.db_url)() as session, session.begin():
-        made = demo_accounts(session, SchoolRegistry.from_directory(settings.schools_dir))
+        made = demo_accounts(session, SchoolReader(settings.db_url))  # the schools in the database
     if made:
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         _private_write(path, old + format_logins(made) + "\n")
@@ -337,8 +337,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("starting the action server, Rasa, the portal and the web server (about a minute) …")
     processes = start(home, services(home, args.host, args.rasa_port, args.actions_port, args.web_port,
                                      portal_port=args.portal_port), home / "var" / "log")
-    from wegwijs.schools import SchoolRegistry
-    school_ids = SchoolRegistry.from_directory(home / "schools").ids()
+    from wegwijs.schools_store import SchoolReader
+    school_ids = SchoolReader(Settings.from_env().db_url).ids()
     school = (school_ids or ["<school id>"])[0]
     demo_pages = "\n".join(f"    http://localhost:{args.web_port}/demo/{school_id}/" for school_id in school_ids)
     print(f"""

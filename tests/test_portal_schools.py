@@ -442,3 +442,27 @@ def test_payloads_in_every_new_field_are_inert_in_the_portal(portal):
         assert_no_injected_markup(page.text)
         assert "&lt;script&gt;" in page.text or path in ("/school/holidays", "/school/notes", "/school/widget",
                                                           "/inbox") or "&#34;&gt;&lt;img" in page.text, path
+
+
+@pytest.mark.parametrize("school_id, key", [(SCHOOL_A, "a_admin"), (SCHOOL_B, "maintainer"),
+                                            ("de-kompas", "maintainer")])
+def test_the_profile_form_saved_unchanged_changes_nothing(portal, school_id, key):
+    """The form shows every stored field (hours, notes, web addresses, links) so that it saves them back."""
+    client, csrf = portal.login_as(key)
+    base = "/school" if key == "a_admin" else f"/schools/{school_id}"
+    before = school(portal, school_id)
+    values = {**form_values(client.get(f"{base}/profile").text), "csrf_token": csrf}
+    response = client.post(f"{base}/profile", data=values)
+    assert response.status_code == 303, htmllib.unescape(response.text)[-2000:]
+    assert school(portal, school_id) == before
+    assert not [row for row in portal.audit_rows("school_update") if row["school_id"] == school_id]
+
+
+def test_emptying_a_role_removes_that_contact(portal):
+    client, csrf = portal.login_as("a_admin")
+    values = {**form_values(client.get("/school/profile").text), "csrf_token": csrf}
+    role = next(role for role in school(portal, SCHOOL_A).contacts if role != "contact_person")
+    for name in [key for key in values if key.startswith(f"{role}__")]:
+        values[name] = ""
+    assert client.post("/school/profile", data=values).status_code == 303
+    assert role not in school(portal, SCHOOL_A).contacts

@@ -43,12 +43,6 @@ def school(portal, school_id: str):
         return schools_store.get_school(session, Actor.system(), school_id)
 
 
-def profile_form(portal, school_id: str, csrf: str) -> Dict[str, str]:
-    """The profile form as the page fills it in (every input's name and value)."""
-    return {"csrf_token": csrf, **form_values(portal.login_as("a_admin")[0].get("/school/profile").text)} \
-        if school_id == SCHOOL_A else {}
-
-
 def form_values(page: str) -> Dict[str, str]:
     values = {}
     for match in re.finditer(r'<input id="f-[^"]*" name="([^"]+)" value="([^"]*)"', page):

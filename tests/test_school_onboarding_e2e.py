@@ -9,7 +9,8 @@ portal on one SQLite database seeded with the example schools. Nothing is restar
    look. axe-core finds no WCAG 2.1 A/AA violations on these portal pages.
 4. A parent opens the chat on the school's demo page: the widget shows the school's name and colour, the
    answer names the new people and shows the school's note after the national answer, and a handover
-   asked during the holiday says when the school will answer (the first school day after it).
+   asked during the holiday says when the school will answer (the first school day after it). A markup
+   payload as the widget's name stays text.
 """
 from __future__ import annotations
 
@@ -99,9 +100,15 @@ def log_in(stack, email):
     page.goto(f"{stack['portal']}/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/inbox**")
+    submit(page, "button[type=submit]", "**/inbox**")
     return context, page
+
+
+def submit(page, selector, url=None):
+    """Click a form's button and wait until the page it leads to has loaded."""
+    with page.expect_navigation(url=url, wait_until="load", timeout=60000):
+        page.click(selector)
+    page.wait_for_selector("main h1")
 
 
 def pids(stack):
@@ -119,8 +126,7 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
     # 1. the maintainer creates the school
     context, page = log_in(stack, MAINTAINER)
     try:
-        page.click("nav >> text=Scholen")
-        page.wait_for_url("**/schools")
+        submit(page, "nav >> text=Scholen", "**/schools")
         assert axe_violations(page) == []
         page.fill("#f-school_id", SCHOOL_ID)
         page.fill("#f-name", SCHOOL_NAME)
@@ -129,8 +135,7 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
         page.fill("#f-samenwerkingsverband", "Samenwerkingsverband PO Utrecht")
         page.fill("#f-contact_person__name", "Iemand Tijdelijk")
         page.fill("#f-contact_person__phone", "012-3450000")
-        page.click("main button:has-text('School aanmaken')")
-        page.wait_for_url(f"**/schools/{SCHOOL_ID}?notice=school_created")
+        submit(page, "main button:has-text('School aanmaken')", f"**/schools/{SCHOOL_ID}?notice=school_created")
         snippet = page.inner_text("#widget-snippet")
         assert snippet == (f'<script src="{stack["web"]}/widget.js" data-school-id="{SCHOOL_ID}" '
                            f'data-server="{stack["rasa"]}" defer></script>')
@@ -152,8 +157,7 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
     # 3. the admin fills in the school
     context, page = log_in(stack, ADMIN)
     try:
-        page.click("nav >> text=School")
-        page.wait_for_url("**/school")
+        submit(page, "nav >> text=School", "**/school")
         assert SCHOOL_ID in page.inner_text("#widget-snippet")
         assert axe_violations(page) == []
 
@@ -164,26 +168,24 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
         page.fill("#f-zorgcoordinator__phone", "012-3450011")
         page.fill("#f-zorgcoordinator__hours", "dinsdag 08:30-12:00")
         page.fill("#f-zorgcoordinator__phone", "12345")  # first a mistake: a clear message, nothing lost
-        page.click("main button:has-text('Opslaan')")
+        submit(page, "main button:has-text('Opslaan')")
         page.wait_for_selector("[role=alert]")
         assert "is geen Nederlands telefoonnummer" in page.inner_text("[role=alert]")
         assert page.input_value("#f-zorgcoordinator__name") == CARE
         assert axe_violations(page) == []
         page.fill("#f-zorgcoordinator__phone", "012-3450011")
-        page.click("main button:has-text('Opslaan')")
-        page.wait_for_url("**/school/profile?notice=profile_saved")
+        submit(page, "main button:has-text('Opslaan')", "**/school/profile?notice=profile_saved")
         assert axe_violations(page) == []
 
         page.goto(f"{stack['portal']}/school/notes")
         page.select_option("#f-topic", TOPIC)
         page.fill("#f-text", NOTE)
-        page.click("main button:has-text('Bekijk eerst')")
+        submit(page, "main button:has-text('Bekijk eerst')")
         page.wait_for_selector("#preview-title")
         preview = page.inner_text(".preview .reply")
         assert f"Van {SCHOOL_NAME}: {NOTE}" in preview and CARE in preview
         assert axe_violations(page) == []
-        page.click("main button:has-text('Opslaan')")
-        page.wait_for_url("**/school/notes?notice=school_note_saved")
+        submit(page, "main button:has-text('Opslaan')", "**/school/notes?notice=school_note_saved")
         assert NOTE in page.inner_text("table")
         assert axe_violations(page) == []
 
@@ -191,20 +193,18 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
         page.fill("#f-start", holiday_start.isoformat())
         page.fill("#f-end", holiday_end.isoformat())
         page.fill("#f-label", "studiedagen")
-        page.click("main button:has-text('Toevoegen')")
-        page.wait_for_url("**/school/holidays?notice=holiday_added")
+        submit(page, "main button:has-text('Toevoegen')", "**/school/holidays?notice=holiday_added")
         assert "studiedagen" in page.inner_text("table")
         assert axe_violations(page) == []
 
         page.goto(f"{stack['portal']}/school/widget")
         page.fill("#f-display_name", DISPLAY_NAME)
         page.fill("#f-colour", "#ffdd00")  # too light for white text
-        page.click("main button:has-text('Opslaan')")
+        submit(page, "main button:has-text('Opslaan')")
         page.wait_for_selector("[role=alert]")
         assert "te licht" in page.inner_text("[role=alert]")
         page.fill("#f-colour", COLOUR)
-        page.click("main button:has-text('Opslaan')")
-        page.wait_for_url("**/school/widget?notice=widget_saved")
+        submit(page, "main button:has-text('Opslaan')", "**/school/widget?notice=widget_saved")
         assert axe_violations(page) == []
 
         page.goto(f"{stack['portal']}/audit")
@@ -258,6 +258,24 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
         assert not csp_errors, csp_errors
         (home / "results").mkdir(exist_ok=True)
         page.screenshot(path=str(home / "results" / "onboarding-widget.png"))
+    finally:
+        context.close()
+
+    # a payload as the widget's name stays text in the parent's browser
+    from wegwijs import schools_store
+
+    payload = '"><img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
+    with session_factory(stack["db_url"])() as session, session.begin():
+        schools_store.set_widget(session, schools_store.Actor.system(), SCHOOL_ID, display_name=payload[:40],
+                                 colour=COLOUR)
+    context = stack["browser"].new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{stack['web']}/demo/{SCHOOL_ID}/")
+        page.wait_for_function("() => document.getElementById('wegwijs-title').textContent.startsWith('\"><img')")
+        assert page.inner_text("#wegwijs-title") == payload[:40]
+        assert page.evaluate("document.querySelectorAll('.wegwijs img, .wegwijs script').length") == 0
+        assert page.evaluate("window.__xss === undefined")
     finally:
         context.close()
 

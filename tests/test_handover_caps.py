@@ -284,12 +284,18 @@ def test_handovers_in_one_window_give_one_mail_at_once_and_one_bundled_mail(db, 
     # nothing more before the window ends
     assert batching.flush_due(settings(), now=utcnow() + dt.timedelta(seconds=200)) == 0
     assert len(mailbox.envelopes) == 1
+    # the school renames itself in the portal meanwhile: the mail names it as it is now (no restart)
+    from wegwijs import schools_store
+
+    with session_factory(db)() as session, session.begin():
+        schools_store.update_profile(session, schools_store.Actor.system(), "het-baken",
+                                     {"name": "Het Baken College Amersfoort"})
     # when it has ended: one mail for the three others
     assert batching.flush_due(settings(), now=utcnow() + dt.timedelta(seconds=301)) == 1
     assert len(mailbox.envelopes) == 2
     bundle = parsed(mailbox.envelopes[1])
     assert bundle["To"] == "zorg@hetbaken.example"
-    assert bundle["Subject"] == "3 nieuwe vragen van ouders (Het Baken College)"
+    assert bundle["Subject"] == "3 nieuwe vragen van ouders (Het Baken College Amersfoort)"
     body = bundle.get_body(("plain",)).get_content()
     assert "3 nieuwe vragen" in body
     for handover in rows[1:]:

@@ -17,6 +17,7 @@ import html as htmllib
 import json
 import re
 import secrets
+import shutil
 import string
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -282,11 +283,13 @@ class _CachedLibrary:
 
 
 @pytest.fixture
-def portal(db_url, home, registry, library, monkeypatch) -> Portal:
+def portal(db_url, home, registry, library, seeded_db_file, monkeypatch) -> Portal:
     monkeypatch.setattr(portal_module, "ContentLibrary", _CachedLibrary(library, home / "data"))
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(security, "_HASHER", cheap)
     monkeypatch.setattr(security, "_DUMMY_HASH", cheap.hash("wegwijs-dummy-password-for-timing"))
+    # the example schools in the database, as the portal reads them (schools_store)
+    shutil.copyfile(seeded_db_file, db_url[len("sqlite:///"):])
     migrate.upgrade(db_url)
     settings = Settings.from_env({
         "WEGWIJS_DB_URL": db_url,

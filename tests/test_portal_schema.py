@@ -8,8 +8,9 @@ methods in the logged-out run) and fuzzing (Hypothesis, positive and negative da
 Random data alone would stop at the CSRF check or the tenant check, so the schema is given known values
 for every parameter or form field that the portal compares with something it knows: the session's CSRF
 token, the login form's token, handover ids of both schools in every state, staff ids, inbox filters,
-notices, review groups and verdicts, e-mail addresses with their passwords, and numbers at the edges of
-the database's integer columns. They go in twice: as schema ``examples`` (the examples phase sends them
+notices, review groups and verdicts, e-mail addresses with their passwords, school ids (both schools, a
+new one, bad ones), topics, holiday ids of both schools, dates, colours and profile fields (valid and
+refused), and numbers at the edges of the database's integer columns. They go in twice: as schema ``examples`` (the examples phase sends them
 deterministically, the n-th request taking the n-th example of each field) and through hooks that set
 them in three of four fuzzed requests. The session cookie is sent with every logged-in request; the
 logged-out run fuzzes the session cookie itself.
@@ -48,6 +49,7 @@ from starlette.testclient import TestClient
 
 from retrain_support import conversations, save
 from test_portal import BASE_URL, add_event, portal  # noqa: F401  (portal: the fixture)
+from wegwijs import schools_store
 from wegwijs.db.engine import session_factory
 from wegwijs import invitations
 from wegwijs.db.models import HANDOVER_STATUSES, URGENCIES, Handover, ReviewItem, StaffUser, utcnow
@@ -59,6 +61,9 @@ from wegwijs.retrain import review as retrain_review
 from wegwijs.retrain.export import export
 
 WHO = ["anonymous", "a_staff", "a_admin", "maintainer"]
+#: a school's own note (the School pages)
+NOTE_TOPIC = "care_youth_health"
+NOTE_TEXT = "Bij ons zit de jeugdverpleegkundige elke dinsdag op school."
 #: Hypothesis examples per operation and role (the examples and coverage phases add their own).
 MAX_EXAMPLES = int(os.environ.get("WEGWIJS_FUZZ_EXAMPLES", "25"))
 #: Only the operations whose path matches this regular expression (default: all).
@@ -137,6 +142,7 @@ class Fuzz:
         self.invitation_csrf = ""
         self.tokens: List[str] = []
         self.invitation_ids: List[int] = []
+        self.holidays: List[int] = []
 
     # ------------------------------------------------------------ state
     def seed(self) -> None:
@@ -156,6 +162,12 @@ class Fuzz:
             purged = session.execute(sa.select(Handover.id).where(
                 Handover.public_id == handovers["a_purged"])).scalar_one()
             service.clear_content(session.connection(), [purged], utcnow())
+            # a holiday and a note of each school, for the School pages' remove forms
+            system = schools_store.Actor.system()
+            self.holidays = [schools_store.add_holiday(session, system, school_id, "2027-02-22", "2027-02-26",
+                                                       "voorjaarsvakantie") for school_id in ("het-baken", "de-regenboog")]
+            for school_id in ("het-baken", "de-regenboog"):
+                schools_store.set_note(session, system, school_id, NOTE_TOPIC, NOTE_TEXT, library=site.app.state.portal.library)
         # staff links: an open invitation of each school, a reset link, and a used invitation
         with site.make_session() as session, session.begin():
             admin = session.get(StaffUser, site.users["a_admin"]["id"])
@@ -215,17 +227,36 @@ class Fuzz:
             "ids": review_ids + [str(number) for number in EDGES] + [f"{review_ids[0]},{10**30}"],
             "verdict": ["accept", "relabel", "discard"],
             "intent": ["care_opp", "care_costs", "nlu_fallback"],
-            "text": ["Beste ouder, ik bel u morgen om tien uur.", "x" * 2001],
+            "text": ["Beste ouder, ik bel u morgen om tien uur.", "x" * 2001, NOTE_TEXT],
             "next": ["/inbox", "/audit", "//evil.example", f"/handovers/{site.handovers['a1']}"],
             "member_id": [str(user["id"]) for user in users] + [str(number) for number in EDGES],
             "invitation_id": [str(number) for number in self.invitation_ids] + [str(number) for number in EDGES],
             "token": self.tokens + ["A" * 43],
             "kind": ["staff", "admin", "maintainer"],
             "roles": [[], ["mentor"], list(SCHOOL_ROLES), ["directeur"]],
-            "school_id": ["het-baken", "de-regenboog", "nieuwe-school", "../x"],
             "name": ["Nina Nieuw", "<script>alert(1)</script>", "x" * 121],
+            # the School pages and the Scholen page
+            "school_id": ["het-baken", "de-regenboog", "nieuwe-school", "de-zonnewijzer", "Geen Code", "../x",
+                          "x" * 70],
+            "topic": [NOTE_TOPIC, "care_bullying", "safety_suicide", "geen_onderwerp"],
+            "holiday_id": [str(number) for number in self.holidays + EDGES],
+            "start": ["2027-04-27", "27-04-2027", "2027-02-30"],
+            "end": ["2027-04-28", "", "2027-04-26"],
+            "label": ["Koningsdag", "<b>vrij</b>", "x" * 61],
+            "display_name": ["Chat Het Baken", "", "x" * 41],
+            "colour": ["#1a5e8c", "#ffcc00", "rood"],
+            "type": ["po", "vo", "xx"],
+            "gemeente": ["Amersfoort", ""],
+            "samenwerkingsverband": ["Samenwerkingsverband VO Voorbeeldregio"],
+            "website": ["https://www.hetbaken.example", "http://www.hetbaken.example", ""],
+            "contact_person__name": ["Anouk Jansen", ""],
+            "contact_person__phone": ["012-3456700", "12345", ""],
+            "contact_person__email": ["info@hetbaken.example", "geen adres"],
+            "zorgcoordinator__hours": ["maandag 08:30-16:00, dinsdag 08:30-12:00", "elke dag", "maandag 16:00-08:00"],
+            "link__pestprotocol": ["https://www.hetbaken.example/pestprotocol.pdf", "javascript:alert(1)"],
         }
         known = {(name,): [(value,) for value in values] for name, values in single.items() if values}
+        known[("name",)] = [("Het Baken College",), ("",), ("<script>alert(1)</script>",)]
         known[("email", "password")] = [(user["email"], user["password"]) for user in users]
         known[("email",)] = [("nieuw@hetbaken.example",), ("iemand@nieuweschool.example",),
                              (users[0]["email"],)]

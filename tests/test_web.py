@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from wegwijs.db import migrate
 from wegwijs.db.engine import session_factory
 from wegwijs.db.models import Handover, HandoverNote
 from wegwijs.handovers import service
+from wegwijs.schools_store import seed_database
 from wegwijs.settings import Settings
 from wegwijs.web.app import create_app
 
@@ -33,6 +35,7 @@ def web(db_url, home, monkeypatch):
     monkeypatch.setenv("WEGWIJS_WIDGET_ORIGINS", "https://andere-school.example")
     monkeypatch.setenv("WEGWIJS_CHAT_SECRET", CHAT_SECRET)
     migrate.upgrade(db_url)
+    seed_database(db_url, home / "schools")  # the widget server reads the schools from the database
     engine = sa.create_engine(db_url, future=True)
     with engine.begin() as connection:
         connection.execute(sa.text(
@@ -262,3 +265,86 @@ def test_history_names_answers_and_their_ratings_and_erase_removes_the_ratings(w
     assert left == [] and other == 1  # the other conversation keeps its rating
     assert client.get("/api/conversation/messages", headers=parent()).json() == {"messages": []}
     store.engine.dispose()
+
+
+# ---------------------------------------------------------------- schools live from the database
+
+
+def test_a_school_created_after_the_start_gets_a_demo_page_cors_and_its_look(web, monkeypatch):
+    from wegwijs import channels, schools_store
+    from wegwijs.schools_store import Actor
+
+    client, _, db_url = web
+    new = "de-zonnewijzer"
+    origin = "https://www.zonnewijzer.example"
+    url = "/api/conversation/messages"
+    assert client.get(f"/demo/{new}/").status_code == 404
+    assert client.get(f"/api/school/{new}").status_code == 404
+    assert "access-control-allow-origin" not in client.get(url, headers={"Origin": origin, **parent()}).headers
+    assert client.post("/api/conversation/erase", headers={"Origin": origin, **parent()}).status_code == 403
+    with session_factory(db_url)() as session, session.begin():
+        schools_store.create_school(session, Actor.system(), new, {
+            "name": "Basisschool De Zonnewijzer", "type": "po", "gemeente": "Utrecht",
+            "samenwerkingsverband": "SWV Utrecht PO", "website": origin + "/",
+            "contacts": {"contact_person": {"name": "Ilse de Vries", "phone": "012-3450000"}},
+            "widget": {"display_name": "Zonnewijzer-chat", "colour": "#1a5e8c"}})
+    page = client.get(f"/demo/{new}/")
+    assert page.status_code == 200 and "Basisschool De Zonnewijzer" in page.text
+    assert f'data-school-id="{new}"' in page.text
+    assert f"/demo/{new}/" in client.get("/demo/").text
+    assert client.get(f"/api/school/{new}").json() == {"id": new, "display_name": "Zonnewijzer-chat",
+                                                       "colour": "#1a5e8c"}
+    assert client.get("/api/school/het-baken").json()["id"] == "het-baken"
+    # the origins are read again every few seconds: move the clock on
+    later = time.monotonic() + 60
+    monkeypatch.setattr(channels.time, "monotonic", lambda: later)
+    assert client.get(url, headers={"Origin": origin, **parent()}).headers.get(
+        "access-control-allow-origin") == origin
+    assert client.post("/api/conversation/erase", headers={"Origin": origin, **parent()}).status_code == 200
+
+
+def test_the_widget_sets_the_look_through_the_cssom_only():
+    """No style attribute in markup (the demo pages' CSP: style-src 'self'); the name as text."""
+    source = (Path(__file__).parent.parent / "widget" / "widget.js").read_text(encoding="utf-8")
+    assert 'root.style.setProperty("--ww-accent", look.colour)' in source
+    assert '"style"' not in source and "innerHTML" not in source
+    assert "textContent = look.display_name" in source
+
+
+def test_the_chats_allowed_origins_come_from_the_database(web):
+    from wegwijs import schools_store
+    from wegwijs.channels import allowed_origins
+    from wegwijs.schools_store import Actor
+
+    _, _, db_url = web
+    settings = Settings.from_env()
+    assert "https://www.hetbaken.example" in allowed_origins(settings)
+    with session_factory(db_url)() as session, session.begin():
+        schools_store.update_profile(session, Actor.system(), "het-baken",
+                                     {"website": "https://nieuw.hetbaken.example/home"})
+    origins = allowed_origins(settings)
+    assert "https://nieuw.hetbaken.example" in origins and "https://www.hetbaken.example" not in origins
+    assert "https://andere-school.example" in origins
+
+
+def test_payloads_in_a_schools_name_and_look_stay_inert_on_the_demo_page_and_in_the_look(web):
+    """The name is escaped by the demo page's template; the look is JSON the widget writes as text
+    (``textContent``) and as a CSS custom property only when it is a colour."""
+    from wegwijs import schools_store
+    from wegwijs.schools_store import Actor
+
+    client, _, db_url = web
+    payload = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    with session_factory(db_url)() as session, session.begin():
+        schools_store.update_profile(session, Actor.system(), "het-baken", {
+            "name": payload, "gemeente": payload,
+            "widget": {"display_name": '"><img src=x onerror=alert(1)>'}})
+    for path in ("/demo/het-baken/", "/demo/"):
+        page = client.get(path).text.lower()
+        assert "<img" not in page and "<script>alert" not in page, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+    look = client.get("/api/school/het-baken")
+    assert look.headers["content-type"].startswith("application/json")
+    assert look.json()["display_name"] == '"><img src=x onerror=alert(1)>'
+    widget = (Path(__file__).parent.parent / "widget" / "widget.js").read_text(encoding="utf-8")
+    assert "/^#[0-9a-fA-F]{6}$/.test(look.colour)" in widget

@@ -37,7 +37,8 @@ payloads, metadata, rate limits). Around Rasa:
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Text
+import time
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -101,7 +102,7 @@ class Guard:
         # ratings count apart from messages: rating answers must not use up a parent's messages
         self.feedback_limiter = chat_guard.RateLimiter(settings.rate_per_conversation, settings.rate_per_ip,
                                                        settings.redis_url, keys=self.keys, prefix="feedback")
-        self._origins: Optional[set] = None
+        self._origins = LiveOrigins(settings)
         self._intents: tuple = (None, frozenset())
 
     def intents(self, agent: Any) -> FrozenSet[str]:
@@ -112,10 +113,9 @@ class Guard:
         return self._intents[1]
 
     def origins(self) -> set:
-        """Web origins that may open the chat: the schools' websites and WEGWIJS_WIDGET_ORIGINS."""
-        if self._origins is None:
-            self._origins = set(allowed_origins(self.settings))
-        return self._origins
+        """Web origins that may open the chat: the schools' websites (from the database, read again every
+        few seconds) and WEGWIJS_WIDGET_ORIGINS."""
+        return self._origins()
 
     def metadata(self, verdict: chat_guard.Verdict, ip: Optional[str]) -> Dict[str, Any]:
         """The message's metadata: what the client may send, and the server's keyed hash of its network."""
@@ -179,19 +179,54 @@ async def record_feedback(agent: Any, conversation_id: str, value: Dict[str, Any
 
 
 def allowed_origins(settings: Settings) -> List[str]:
-    """The schools' websites and ``WEGWIJS_WIDGET_ORIGINS``, as origins (scheme://host[:port])."""
-    from wegwijs.schools import SchoolRegistry
-
+    """The schools' websites and ``WEGWIJS_WIDGET_ORIGINS``, as origins (scheme://host[:port]). The
+    websites come from the database (a school added or changed in the portal counts); when it cannot be
+    read (a fresh installation before ``wegwijs db upgrade``), from the YAML files of ``schools/``."""
     origins = set(settings.widget_origins)
     try:
-        schools = SchoolRegistry.from_directory(settings.schools_dir)
-        for school_id in schools.ids():
-            school = schools.get(school_id)
-            if school and school.website:
-                origins.add(_origin(school.website))
-    except Exception as error:  # noqa: BLE001 - a broken profile must not open the chat to everyone
-        logger.error("school profiles unreadable (%s); only WEGWIJS_WIDGET_ORIGINS may use the chat", error)
+        websites = _database_websites(settings.db_url)
+    except Exception as error:  # noqa: BLE001 - the files then, or only WEGWIJS_WIDGET_ORIGINS
+        logger.warning("schools unreadable in the database (%s); origins from the school files",
+                       type(error).__name__)
+        try:
+            websites = _file_websites(settings.schools_dir)
+        except Exception as error:  # noqa: BLE001 - a broken profile must not open the chat to everyone
+            logger.error("school profiles unreadable (%s); only WEGWIJS_WIDGET_ORIGINS may use the chat", error)
+            websites = []
+    origins.update(_origin(website) for website in websites)
     return sorted(origins)
+
+
+def _database_websites(db_url: str) -> List[str]:
+    from wegwijs.schools_store import websites
+
+    return websites(db_url)
+
+
+def _file_websites(schools_dir: Any) -> List[str]:
+    from wegwijs.schools import SchoolRegistry
+
+    schools = SchoolRegistry.from_directory(schools_dir)
+    return [school.website for school in map(schools.get, schools.ids()) if school and school.website]
+
+
+class LiveOrigins:
+    """:func:`allowed_origins` plus ``extra``, read again at most every ``ttl`` seconds, so that a school
+    added or changed in the portal may open the chat without a restart (and a removed website stops)."""
+
+    def __init__(self, settings: Settings, extra: Iterable[str] = (), ttl: float = 10.0) -> None:
+        self.settings = settings
+        self.extra = {origin.rstrip("/") for origin in extra}
+        self.ttl = ttl
+        self._origins: set = set()
+        self._read_at: Optional[float] = None
+
+    def __call__(self) -> set:
+        now = time.monotonic()
+        if self._read_at is None or now - self._read_at >= self.ttl:
+            self._origins = set(allowed_origins(self.settings)) | self.extra
+            self._read_at = now
+        return self._origins
 
 
 def _origin(url: str) -> str:

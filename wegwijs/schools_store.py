@@ -505,6 +505,17 @@ class SchoolReader:
             return list(session.execute(sa.select(SchoolRecord.id).order_by(SchoolRecord.id)).scalars())
 
 
+def websites(db_url: str) -> List[str]:
+    """Every school's website (for the origins that may open the chat), as stored now. Raises
+    ``SQLAlchemyError`` when the database cannot be read."""
+    from wegwijs.db.engine import engine_for
+
+    with Session(engine_for(db_url), future=True) as session:
+        profiles = session.execute(sa.select(SchoolRecord.profile).order_by(SchoolRecord.id)).scalars()
+        return [site for site in (json.loads(profile).get("website") for profile in profiles)
+                if isinstance(site, str) and site.startswith("https://")]
+
+
 def seed_database(db_url: str, schools_dir: Optional[Path] = None) -> List[str]:
     """:func:`seed_if_empty` in its own transaction (``make run``, ``make scale``, ``wegwijs db upgrade``
     and the tests' databases); ``schools_dir`` defaults to ``WEGWIJS_SCHOOLS_DIR`` (``schools/``)."""

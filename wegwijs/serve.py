@@ -103,14 +103,14 @@ def seed_schools() -> List[str]:
 def demo_logins(home: Path) -> str:
     """Make the example schools' demo accounts when missing; the lines of var/demo-logins.txt."""
     from wegwijs.db.engine import session_factory
-    from wegwijs.schools import SchoolRegistry
+    from wegwijs.schools_store import SchoolReader
     from wegwijs.settings import Settings
     from wegwijs.staff import demo_accounts, format_logins
 
     settings = Settings.from_env()
     path = home / DEMO_LOGINS_FILE
     with session_factory(settings.db_url)() as session, session.begin():
-        made = demo_accounts(session, SchoolRegistry.from_directory(settings.schools_dir))
+        made = demo_accounts(session, SchoolReader(settings.db_url))  # the schools in the database
     if made:
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         _private_write(path, old + format_logins(made) + "\n")
@@ -202,6 +202,9 @@ def services(home: Path, host: str, rasa_port: int, actions_port: int, web_port:
         staff_env.setdefault("WEGWIJS_PUBLIC_WIDGET_URL", f"http://localhost:{web_port}")
         staff_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
         env["WEGWIJS_PORTAL_URL"] = staff_env["WEGWIJS_PORTAL_URL"]
+        # the widget snippet the portal shows for a school names the widget server and the chat
+        staff_env.setdefault("WEGWIJS_PUBLIC_WIDGET_URL", f"http://localhost:{web_port}")
+        staff_env.setdefault("WEGWIJS_PUBLIC_RASA_URL", f"http://localhost:{rasa_port}")
         portal = [portal_service(host, portal_port, staff_env)]
     # the demo school pages are on the web server: they may open the chat
     env.setdefault("WEGWIJS_WIDGET_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}")
@@ -337,8 +340,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("starting the action server, Rasa, the portal and the web server (about a minute) …")
     processes = start(home, services(home, args.host, args.rasa_port, args.actions_port, args.web_port,
                                      portal_port=args.portal_port), home / "var" / "log")
-    from wegwijs.schools import SchoolRegistry
-    school_ids = SchoolRegistry.from_directory(home / "schools").ids()
+    from wegwijs.schools_store import SchoolReader
+    school_ids = SchoolReader(Settings.from_env().db_url).ids()
     school = (school_ids or ["<school id>"])[0]
     demo_pages = "\n".join(f"    http://localhost:{args.web_port}/demo/{school_id}/" for school_id in school_ids)
     print(f"""

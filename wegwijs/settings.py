@@ -16,7 +16,7 @@
 | WEGWIJS_PORTAL_LOGINS_PER_MINUTE | 20 | login attempts per client address per minute (an IPv6 /64 counts as one address) |
 | WEGWIJS_WIDGET_ORIGINS | (none) | extra web origins that may embed the widget (comma separated); the schools' websites always may |
 | WEGWIJS_PUBLIC_RASA_URL | http://localhost:5005 | Rasa as parents' browsers reach it (the demo pages' widget) |
-| WEGWIJS_PUBLIC_WIDGET_URL | http://localhost:8080 | the widget server as school websites load `widget.js` from it (the snippet the portal shows) |
+| WEGWIJS_PUBLIC_WIDGET_URL | http://localhost:8080 | the widget server as parents' browsers reach it (the widget snippet the portal shows) |
 | WEGWIJS_RASA_URL | http://127.0.0.1:5005 | Rasa's HTTP API, for staff replies |
 | WEGWIJS_RASA_JWT_SECRET | (none) | signs the portal's JWTs for Rasa's HTTP API (`rasa run --jwt-secret`) |
 | WEGWIJS_CHAT_SECRET | (none) | at least 32 random characters: derives each conversation's client secret and keys the hashes of IP addresses; Rasa and the widget server need the same one and refuse to start without |
@@ -119,7 +119,7 @@ class Settings:
             widget_origins=tuple(origin.strip().rstrip("/") for origin in
                                  (env.get("WEGWIJS_WIDGET_ORIGINS") or "").split(",") if origin.strip()),
             public_rasa_url=env.get("WEGWIJS_PUBLIC_RASA_URL") or "http://localhost:5005",
-            public_widget_url=env.get("WEGWIJS_PUBLIC_WIDGET_URL") or "http://localhost:8080",
+            public_widget_url=(env.get("WEGWIJS_PUBLIC_WIDGET_URL") or "http://localhost:8080").rstrip("/"),
             redis_url=env.get("WEGWIJS_REDIS_URL") or None,
             rate_per_conversation=_whole(env, "WEGWIJS_RATE_CONVERSATION_PER_MINUTE", 20, 0, 100_000),
             rate_per_ip=_whole(env, "WEGWIJS_RATE_IP_PER_MINUTE", 120, 0, 1_000_000),

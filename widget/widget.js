@@ -115,6 +115,24 @@
   root.appendChild(panel);
   document.body.appendChild(root);
 
+  // ---------------------------------------------------------------- the school's look
+  // Name and colour as the school set them in the portal. Only a CSS custom property is set through the
+  // CSSOM (no style attribute in markup, so a strict style-src CSP holds) and the name as text.
+  function applyLook(look) {
+    if (!look) { return; }
+    if (typeof look.colour === "string" && /^#[0-9a-fA-F]{6}$/.test(look.colour)) {
+      root.style.setProperty("--ww-accent", look.colour);
+    }
+    if (typeof look.display_name === "string" && look.display_name) {
+      document.getElementById("wegwijs-title").textContent = look.display_name.slice(0, 40);
+    }
+  }
+  if (school && window.fetch) {
+    fetch(base + "api/school/" + encodeURIComponent(school), { credentials: "omit" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(applyLook, function () { /* the default look */ });
+  }
+
   function linkify(text) {
     var fragment = document.createDocumentFragment();
     var pattern = /https?:\/\/[^\s<>"')]+/g, last = 0, match;

@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import weakref
-from functools import lru_cache
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
 
 from wegwijs.db.engine import engine_for
-from wegwijs.db.models import Handover, MailWindow, utcnow
+from wegwijs.db.models import Handover, MailWindow, SchoolRecord, utcnow
 from wegwijs.handovers import notify
 from wegwijs.handovers.service import OPEN_STATUSES
-from wegwijs.schools import ROLE_LABELS, SchoolRegistry
+from wegwijs.schools import ROLE_LABELS
 from wegwijs.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,13 +46,16 @@ MAX_WAIT = dt.timedelta(days=1)
 MARGIN_SECONDS = 0.05
 
 
-@lru_cache(maxsize=4)
-def _school_names(schools_dir: Path) -> Dict[str, str]:
+def _school_names(db_url: str, school_ids: Sequence[str]) -> Dict[str, str]:
+    """The schools' names as they are in the database now (a school created or renamed in the portal
+    counts without a restart)."""
     try:
-        registry = SchoolRegistry.from_directory(schools_dir)
-        return {school_id: registry.get(school_id).name for school_id in registry.ids()}
+        with engine_for(db_url).connect() as connection:
+            rows = connection.execute(sa.select(SchoolRecord.id, SchoolRecord.profile)
+                                      .where(SchoolRecord.id.in_(sorted(set(school_ids))))).all()
+        return {row.id: json.loads(row.profile).get("name") or row.id for row in rows}
     except Exception:  # noqa: BLE001 - a mail names the school's id rather than not going out
-        logger.exception("could not read the school profiles for a notification mail")
+        logger.exception("could not read the schools' names for a notification mail")
         return {}
 
 
@@ -105,7 +107,7 @@ def _drop_stale(connection: sa.engine.Connection, now: dt.datetime) -> None:
 
 def _deliver(settings: Settings, address: str, rows: Sequence[sa.engine.Row], now: dt.datetime) -> bool:
     """One mail about ``rows`` to ``address``; they are marked notified, or queued again when it fails."""
-    names = _school_names(Path(settings.schools_dir))
+    names = _school_names(settings.db_url, [row.school_id for row in rows])
     items = [(row.public_id, ROLE_LABELS.get(row.role, row.role), names.get(row.school_id, row.school_id),
               row.urgency) for row in rows]
     what = ",".join(row.public_id for row in rows)

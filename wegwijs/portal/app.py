@@ -49,10 +49,12 @@ from wegwijs.handovers.live import RasaClient
 from wegwijs.portal import security
 from wegwijs.portal.deps import (LOGIN_COOKIE, NOTICES, SESSION_COOKIE, CsrfFailed, LoginRequired,
                                  PortalState, plain_role, render)
-from wegwijs.portal.routers import audit, auth, handovers, health, insights, review, sources, team
+from wegwijs.portal.routers import (audit, auth, handovers, health, insights, review, schools, sources,
+                                 team)
 from wegwijs.portal.routers.auth import LOGIN_DELAYS_MINUTES, MAX_FAILED_LOGINS
 from wegwijs.retrain import review as retrain_review
-from wegwijs.schools import ROLE_LABELS, SchoolRegistry
+from wegwijs.schools import ROLE_LABELS
+from wegwijs.schools_store import SchoolReader
 from wegwijs.settings import Settings
 
 #: Re-exported: callers and tests import these names from here.
@@ -63,6 +65,10 @@ HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+#: the audit log's school changes (wegwijs.schools_store) in Dutch
+SCHOOL_ACTIONS = {"school_create": "school aangemaakt", "school_update": "gegevens gewijzigd",
+                  "holiday_add": "vakantie toegevoegd", "holiday_remove": "vakantie verwijderd",
+                  "note_set": "eigen tekst opgeslagen", "note_remove": "eigen tekst verwijderd"}
 
 
 def _now() -> dt.datetime:
@@ -85,7 +91,8 @@ def _templates(library: ContentLibrary) -> Jinja2Templates:
     templates.env.globals.update(topic_label=topic_label, REVIEW_LABELS=REVIEW_LABELS,
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, URGENCY_LABELS=URGENCY_LABELS,
         CONTACT_LABELS=CONTACT_LABELS, STATUSES=HANDOVER_STATUSES, URGENCIES=URGENCIES,
-        plain_role=plain_role, display_phone=display_phone, FEEDBACK_REASONS=feedback.REASONS)
+        plain_role=plain_role, display_phone=display_phone, FEEDBACK_REASONS=feedback.REASONS,
+        SCHOOL_ACTIONS=SCHOOL_ACTIONS)
     templates.env.filters["plain_role"] = plain_role
     templates.env.filters["local"] = lambda value: (
         value.replace(tzinfo=dt.timezone.utc).astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
@@ -128,11 +135,11 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     """A portal app for ``settings`` (default: from the environment). Refuses a default secret."""
     settings = settings or Settings.from_env()
     secret = security.check_secret(settings.portal_secret)
-    schools = SchoolRegistry.from_directory(settings.schools_dir)
+    school_reader = SchoolReader(settings.db_url)
     make_session = session_factory(settings.db_url)
     rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_jwt_secret)
     library = ContentLibrary.load(settings.data_dir)
-    portal = PortalState(settings=settings, secret=secret, schools=schools, make_session=make_session,
+    portal = PortalState(settings=settings, secret=secret, schools=school_reader, make_session=make_session,
                          rasa=rasa, templates=_templates(library), library=library,
                          intents=retrain_review.trainable_intents(settings.home), clock=_now)
     app = FastAPI(title="Wegwijs staff portal", docs_url=None, redoc_url=None, openapi_url=None)
@@ -143,6 +150,6 @@ def create_app(settings: Optional[Settings] = None, rasa: Optional[RasaClient] =
     app.exception_handler(CsrfFailed)(_csrf_failed)
     app.exception_handler(StarletteHTTPException)(_http_error)
     for router in (health.router, auth.router, handovers.router, review.router, sources.router,
-                   audit.router, insights.router, team.router):
+                   audit.router, insights.router, schools.router, team.router):
         app.include_router(router)
     return app

@@ -1,5 +1,5 @@
 """What the portal's routers share: the app's state (:class:`PortalState` on ``app.state.portal``: settings,
-school registry, database sessions, Rasa client, templates, clock), the database session and the logged-in
+schools (read from the database), database sessions, Rasa client, templates, clock), the database session and the logged-in
 user as FastAPI dependencies, the CSRF check, the need-to-know checks with their ``denied`` audit rows,
 page rendering and the notices shown after a redirect."""
 from __future__ import annotations
@@ -20,7 +20,8 @@ from wegwijs.db.models import AuditEntry, Handover, StaffSession, StaffUser
 from wegwijs.handovers import service
 from wegwijs.handovers.live import RasaClient
 from wegwijs.portal import security
-from wegwijs.schools import ROLE_LABELS, SchoolRegistry
+from wegwijs.schools import ROLE_LABELS
+from wegwijs.schools_store import SchoolReader
 from wegwijs.settings import Settings
 
 SESSION_COOKIE = "wegwijs_session"
@@ -55,6 +56,15 @@ NOTICES = {
     "reset_sent": "Het oude wachtwoord werkt niet meer en deze persoon is overal uitgelogd. Er is een link "
                   "gemaild om een nieuw wachtwoord te kiezen (24 uur geldig).",
     "revoked": "Uitnodiging ingetrokken.",
+    "profile_saved": "Gegevens van de school opgeslagen. Ouders zien ze bij hun volgende vraag.",
+    "holiday_added": "Vakantie toegevoegd.",
+    "holiday_removed": "Vakantie verwijderd.",
+    "holiday_gone": "Deze vakantie bestaat niet (meer).",
+    "school_note_saved": "Eigen tekst opgeslagen. Ouders zien hem bij hun volgende vraag.",
+    "school_note_removed": "Eigen tekst verwijderd.",
+    "school_note_gone": "Bij dit onderwerp staat geen eigen tekst.",
+    "widget_saved": "Het uiterlijk van de chat is opgeslagen.",
+    "school_created": "School aangemaakt. Zet de regel hieronder op de website van de school.",
 }
 
 
@@ -72,7 +82,8 @@ class PortalState:
 
     settings: Settings
     secret: str
-    schools: SchoolRegistry
+    #: the schools as they are in the database now (a change in the portal counts at once)
+    schools: SchoolReader
     make_session: sessionmaker[Session]
     rasa: RasaClient
     templates: Jinja2Templates

@@ -15,13 +15,17 @@ and ``X-Wegwijs-Secret`` (the secret Rasa's channel issued with the id; :class:`
 is in the URL, so access logs hold no conversation ids. Without the right secret: 403 and nothing read or
 erased. Erasing also needs a page of an allowed origin (when the browser names one). Calls are rate
 limited per conversation and per IP address (:class:`RateLimiter`, Redis when configured).
-CORS: the school websites of the profiles and ``WEGWIJS_WIDGET_ORIGINS``.
+- ``GET  /api/school/{school_id}``: the school's widget look (name and colour, set in the portal).
+
+CORS: the school websites of the profiles (read from the database every few seconds) and
+``WEGWIJS_WIDGET_ORIGINS``. The demo pages and the look read the schools from the database at each
+request, so a school created or changed in the portal works without a restart.
 HTML pages (the demo school pages) carry a Content-Security-Policy and may not be framed.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
@@ -39,7 +43,8 @@ from wegwijs.db.models import Handover, utcnow
 from wegwijs.feedback import ANSWER_ID_KEY, latest, valid_answer_id
 from wegwijs.handovers import service
 from wegwijs.handovers.live import STAFF_METADATA_KEY
-from wegwijs.schools import ROLE_LABELS, SchoolRegistry
+from wegwijs.schools import ROLE_LABELS
+from wegwijs.schools_store import SchoolReader
 from wegwijs.settings import Settings
 from wegwijs.transcripts import button_label, conversation_events, delete_conversations
 
@@ -125,7 +130,7 @@ def erase_conversation(engine: sa.engine.Engine, conversation_id: str) -> Dict[s
 
 
 def handover_status(engine: sa.engine.Engine, conversation_id: str,
-                    schools: SchoolRegistry) -> Optional[Dict[str, str]]:
+                    schools: SchoolReader) -> Optional[Dict[str, str]]:
     """The newest handover of the conversation, for the parent."""
     if not sa.inspect(engine).has_table(Handover.__tablename__):
         return None
@@ -145,21 +150,33 @@ def handover_status(engine: sa.engine.Engine, conversation_id: str,
     return {"status": row.status, "text": text[0].upper() + text[1:], "role": row.role}
 
 
+class LiveCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware with the allowed origins asked of ``origins`` at each request (the
+    schools' websites as they are in the database now)."""
+
+    def __init__(self, app: Any, origins: Callable[[], set], **kwargs: Any) -> None:
+        super().__init__(app, allow_origins=[], **kwargs)
+        self.origins = origins
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return origin.rstrip("/") in self.origins()
+
+
 def create_app(settings: Optional[Settings] = None, extra_origins: Optional[List[str]] = None) -> FastAPI:
     """The widget server for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
-    schools = SchoolRegistry.from_directory(settings.schools_dir)
+    from wegwijs.channels import LiveOrigins
+
+    schools = SchoolReader(settings.db_url)  # as they are in the database now: no restart after a change
     widget_dir = settings.home / "widget"
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    origins = sorted({school.website.rstrip("/") for school in (schools.get(i) for i in schools.ids())
-                      if school and school.website} | set(settings.widget_origins)
-                     | set(extra_origins or []))
+    origins = LiveOrigins(settings, extra_origins or ())
     keys = ConversationKeys(settings.chat_secret)
     limit = settings.api_rate_per_conversation
     limiter = RateLimiter(limit, 4 * limit, settings.redis_url, keys=keys, prefix="api")
     csp = content_security_policy(settings.public_rasa_url)
     app = FastAPI(title="Wegwijs widget server", docs_url=None, redoc_url=None)
-    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+    app.add_middleware(LiveCORSMiddleware, origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type", CONVERSATION_HEADER, SECRET_HEADER],
                        allow_credentials=False)
 
@@ -193,7 +210,7 @@ def create_app(settings: Optional[Settings] = None, extra_origins: Optional[List
     def same_site(request: Request) -> bool:
         """A state-changing call from a browser must come from a school's page or this server's own."""
         origin = (request.headers.get("origin") or "").rstrip("/")
-        return not origin or origin in origins or origin == f"{request.url.scheme}://{request.url.netloc}"
+        return not origin or origin in origins() or origin == f"{request.url.scheme}://{request.url.netloc}"
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
@@ -209,6 +226,16 @@ def create_app(settings: Optional[Settings] = None, extra_origins: Optional[List
         conversation_id = await conversation(request)
         return JSONResponse({"handover": await run_in_threadpool(handover_status, engine(), conversation_id,
                                                                  schools)})
+
+    @app.get("/api/school/{school_id}")
+    def school_look(school_id: str) -> JSONResponse:
+        """How the widget looks for this school (the portal's "Uiterlijk van de chat"): its name and
+        accent colour, each null for the default. Public: nothing here is secret."""
+        school = schools.get(school_id)
+        if school is None:
+            raise StarletteHTTPException(status_code=404)
+        return JSONResponse({"id": school.id, "display_name": school.widget.display_name,
+                             "colour": school.widget.colour})
 
     @app.post("/api/conversation/erase")
     async def erase(request: Request) -> JSONResponse:

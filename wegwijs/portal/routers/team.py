@@ -192,8 +192,9 @@ def team_revoke(request: Request, invitation_id: str, csrf_token: str = Form("")
 def first_admin_page(request: Request, notice: str = "", school_id: str = "",
                      login: Login = Depends(current), session: Session = Depends(db)) -> Response:
     maintainer(request, session, login)
-    return first_admin_view(request, login, NOTICES.get(notice, ""),
-                            shown=school_id if notice == "invited" else "")
+    invited = notice == "invited"
+    return first_admin_view(request, login, NOTICES.get(notice, ""), school_id="" if invited else school_id,
+                            shown=school_id if invited else "")
 
 
 def first_admin_view(request: Request, login: Login, message: str, status_code: int = 200,

@@ -2,11 +2,13 @@
 against real processes: Rasa (our socket.io channel), the action server, the widget server and the staff
 portal on one SQLite database seeded with the example schools. Nothing is restarted along the way.
 
-1. A maintainer creates the school on the portal's Scholen page and sees the one-line widget snippet.
-2. An admin account for the school is made (``add_staff``; the invitation flow replaces this).
+1. A maintainer creates the school on the portal's Scholen page, sees the one-line widget snippet and
+   invites the school's first admin; the mail is caught by a local SMTP sink (aiosmtpd).
+2. The admin opens the link and chooses a name and password.
 3. The admin logs in, fills in the profile (a new contact person and a zorgcoördinator), writes the
-   school's own note on a topic (after a preview), adds a holiday covering today and sets the widget's
-   look. axe-core finds no WCAG 2.1 A/AA violations on these portal pages.
+   school's own note on a topic (after a preview), adds a holiday covering today, sets the widget's
+   look and invites a zorgcoördinator (a second mail; she sets her password and logs in). axe-core finds
+   no WCAG 2.1 A/AA violations on these portal pages.
 4. A parent opens the chat on the school's demo page: the widget shows the school's name and colour, the
    answer names the new people and shows the school's note after the national answer, and a handover
    asked during the holiday says when the school will answer (the first school day after it). A markup
@@ -15,6 +17,8 @@ portal on one SQLite database seeded with the example schools. Nothing is restar
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 from support import CHROMIUM, CHROMIUM_ARGS, endpoints_for, free_port
+from test_notify import Mailbox
 from test_widget_e2e import AXE, axe_violations, bot_count, send, wait_for_reply, wait_sent
 from wegwijs import serve
 from wegwijs.training import model_path
@@ -61,11 +66,17 @@ def stack(home, tmp_path_factory):
     from wegwijs.schools_store import SchoolReader, seed_database
     from wegwijs.staff import add_staff
 
+    from aiosmtpd.controller import Controller
+
     tmp = tmp_path_factory.mktemp("onboarding")
     db_url = f"sqlite:///{tmp / 'wegwijs.db'}"
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
     patch = pytest.MonkeyPatch()
     patch.setenv("WEGWIJS_DB_URL", db_url)
-    patch.delenv("WEGWIJS_SMTP_HOST", raising=False)
+    patch.setenv("WEGWIJS_SMTP_HOST", "127.0.0.1")
+    patch.setenv("WEGWIJS_SMTP_PORT", str(controller.port))
     migrate.upgrade(db_url)
     seed_database(db_url)  # the example schools; the new one comes from the portal
     with session_factory(db_url)() as session, session.begin():
@@ -86,11 +97,12 @@ def stack(home, tmp_path_factory):
     try:
         yield {"web": f"http://127.0.0.1:{web_port}", "rasa": f"http://127.0.0.1:{rasa_port}",
                "portal": f"http://127.0.0.1:{portal_port}", "db_url": db_url, "browser": browser,
-               "processes": processes}
+               "processes": processes, "mailbox": mailbox}
     finally:
         browser.close()
         playwright.stop()
         serve.stop(processes)
+        controller.stop()
         patch.undo()
 
 
@@ -109,6 +121,35 @@ def submit(page, selector, url=None):
     with page.expect_navigation(url=url, wait_until="load", timeout=60000):
         page.click(selector)
     page.wait_for_selector("main h1")
+
+
+def link_mailed_to(stack, address):
+    """The one-time link in the mail to ``address`` (waits for it)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for envelope in list(stack["mailbox"].envelopes):
+            if address in envelope.rcpt_tos:
+                mail = envelope.content.decode("utf-8", "replace")
+                return re.search(r"http://(?:127\.0\.0\.1|localhost):\d+/invitation/[A-Za-z0-9_-]{43}", mail).group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no mail to {address}")
+
+
+def accept_invitation(stack, link, name):
+    """Open the mailed link, choose a name and a password."""
+    context = stack["browser"].new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(link)
+        assert page.locator("h1").inner_text() == "Welkom bij het Wegwijs-portaal"
+        assert axe_violations(page) == []
+        page.fill("#name", name)
+        page.fill("#password", PASSWORD)
+        page.fill("#password_repeat", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_selector(f"text=Je account is klaar, {name}")
+    finally:
+        context.close()
 
 
 def pids(stack):
@@ -140,19 +181,24 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
         assert snippet == (f'<script src="{stack["web"]}/widget.js" data-school-id="{SCHOOL_ID}" '
                            f'data-server="{stack["rasa"]}" defer></script>')
         assert axe_violations(page) == []
+        # ... and invites the school's first admin from the school's page
+        submit(page, "#invite-first-admin", "**/maintainer/first-admin?school_id=*")
+        assert page.input_value("#school_id") == SCHOOL_ID
+        page.fill("#email", ADMIN)
+        submit(page, "main form button[type=submit]")
+        page.wait_for_selector("[data-testid=snippet]")
+        assert SCHOOL_ID in page.inner_text("[data-testid=snippet]")
+        assert axe_violations(page) == []
     finally:
         context.close()
 
-    # 2. the school's first admin
-    # TODO(invite): the maintainer invites the school's first admin by e-mail (the Team page of the
-    # staff-accounts branch); until that is merged the account is made directly.
+    # 2. the admin sets a password through the mailed link
+    link = link_mailed_to(stack, ADMIN)
+    mail = next(envelope.content.decode("utf-8", "replace") for envelope in stack["mailbox"].envelopes
+                if ADMIN in envelope.rcpt_tos)
+    assert SCHOOL_NAME in mail  # the school as created in the portal, not a file
+    accept_invitation(stack, link, "Beheer De Zonnewijzer")
     from wegwijs.db.engine import session_factory
-    from wegwijs.schools_store import SchoolReader
-    from wegwijs.staff import add_staff
-
-    with session_factory(stack["db_url"])() as session, session.begin():
-        add_staff(session, SchoolReader(stack["db_url"]), email=ADMIN, name="Beheer De Zonnewijzer", kind="admin",
-                  password=PASSWORD, school_id=SCHOOL_ID)
 
     # 3. the admin fills in the school
     context, page = log_in(stack, ADMIN)
@@ -206,6 +252,18 @@ def test_a_new_school_set_up_in_the_portal_is_live_in_the_chat(stack, home):
         page.fill("#f-colour", COLOUR)
         submit(page, "main button:has-text('Opslaan')", "**/school/widget?notice=widget_saved")
         assert axe_violations(page) == []
+
+        # the admin invites the school's zorgcoördinator, who sets her password and logs in
+        submit(page, "nav >> text=Team", "**/team")
+        page.fill("#invite-email", "zorg@zonnewijzer.example")
+        page.check("#invite-role-zorgcoordinator")
+        submit(page, "form[action='/team/invite'] button[type=submit]")
+        page.wait_for_selector("text=Uitnodiging verstuurd")
+        assert axe_violations(page) == []
+        accept_invitation(stack, link_mailed_to(stack, "zorg@zonnewijzer.example"), CARE)
+        care_context, care_page = log_in(stack, "zorg@zonnewijzer.example")
+        assert CARE in care_page.inner_text("header")
+        care_context.close()
 
         page.goto(f"{stack['portal']}/audit")
         audit = page.inner_text("table")

@@ -128,6 +128,7 @@ def test_component_leaves_other_messages_alone():
     "hoe werkt de kindertelefoon",
     "mijn zoon wordt gepest door klasgenoten, wat kan ik doen",
     "ik ga dood van verveling, wanneer begint de vakantie",
+    "NU", "nu!", "ja ja", "??",  # no word of three letters: nothing to read as danger (the fuzz found "NU")
 ])
 def test_look_alikes_are_ordinary(text):
     assert safety.looks_ordinary(text)
@@ -138,6 +139,7 @@ def test_look_alikes_are_ordinary(text):
     "mijn zoon wordt op school gepest en zegt nu dat hij dood wil",
     "hij staat nu met een mes in de keuken",
     "thuis is het niet meer veilig voor ons",
+    "112", "help", "sos",
 ])
 def test_serious_messages_are_never_look_alikes(text):
     assert not safety.looks_ordinary(text)

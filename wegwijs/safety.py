@@ -359,10 +359,16 @@ _BULLYING = re.compile(r"\b(gepest|pest\w*|treiter\w*|buitengesloten|uitgeschold
                        r"gevochten|vechten)\b")
 
 
+#: A word of at least three letters or digits: a message without one ("nu", "ja?", "??") says nothing the
+#: classifier may take for a crisis (the rules decide about such a message on their own).
+_CONTENT_WORD = re.compile(r"[a-z0-9]{3,}")
+
+
 def looks_ordinary(text: str, rules_checked: bool = False) -> bool:
     """True for look-alikes the classifier may take for a crisis, but the rules see as ordinary.
 
-    Used only to overrule a safety guess of the classifier, never the rules themselves: an
+    Used only to overrule a safety guess of the classifier, never the rules themselves: a message
+    without a single word of three letters or more ("NU", found by the hardening fuzz test), an
     information question about a help line, bullying among pupils, or a saying ("ik ga dood van de
     verveling") without any other sign of danger. ``rules_checked``: the caller already knows that
     :func:`detect` finds nothing.
@@ -370,6 +376,8 @@ def looks_ordinary(text: str, rules_checked: bool = False) -> bool:
     if not text or (not rules_checked and detect(text) is not None):
         return False
     folded = fold(text)
+    if not _CONTENT_WORD.search(folded):
+        return True  # nothing to read as danger: "nu", "ja?", "ok ok" (the rules still see "112")
     plain = _FIGURATIVE.sub(" ", folded)
     if plain.split() != folded.split() and not _SERIOUS.search(plain):
         return True

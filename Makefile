@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test system install spacy-model full-spacy model check validate unit stories nlu-test \
-        integration benchmark-nlu benchmark-language benchmark-conversations benchmark-safety benchmark-pii retention db portal staff-demo clean \
+        integration unit-and-retrain retrain-e2e benchmark-nlu benchmark-language benchmark-conversations benchmark-safety benchmark-pii retention db portal staff-demo clean \
         retrain-export retrain-round retrain-rollback scale audit benchmark-serving benchmark-parse \
         benchmark-insights insights
 
@@ -22,8 +22,11 @@ run: full-spacy model
 scale: full-spacy model
 	$(BIN)/python -m wegwijs.scale
 
-## test: everything CI runs (installs the system packages it needs first: deploy/system-packages.sh)
-test: system spacy-model check validate audit unit model stories nlu-test integration
+## test: everything CI runs (installs the system packages it needs first: deploy/system-packages.sh).
+## The retraining end to end (its own trainings on a copy) runs beside the unit tests: each keeps about
+## one core busy, so on 2 cores they take about as long together as the longer one alone.
+test: INTEGRATION_EXTRA := --ignore=tests/test_retrain_e2e.py
+test: system spacy-model check validate audit unit-and-retrain model stories nlu-test integration
 
 ## system: the system packages the tests need (chromium, npm, Redis, nginx, PostgreSQL), installed with
 ## apt-get when missing (as root or with sudo)
@@ -76,6 +79,21 @@ validate: install
 unit: install
 	$(BIN)/pytest -m "not model and not integration" --durations=15
 
+## retrain-e2e: export, review, a promoted round, a refused round and a rollback on a copy (three trainings)
+retrain-e2e: spacy-model
+	$(BIN)/pytest tests/test_retrain_e2e.py --durations=5
+
+## unit-and-retrain: the unit tests and, at the same time, the retraining end to end (its log is printed after)
+unit-and-retrain: install spacy-model
+	@mkdir -p results
+	@$(BIN)/pytest -p no:cacheprovider tests/test_retrain_e2e.py --durations=5 > results/retrain-e2e.log 2>&1 & \
+	  retrain=$$!; status=0; \
+	  $(BIN)/pytest -m "not model and not integration" --durations=15 || status=$$?; \
+	  if wait $$retrain; then retrained=0; else retrained=$$?; fi; \
+	  echo "--- the retraining end to end (results/retrain-e2e.log):"; tail -n 40 results/retrain-e2e.log; \
+	  if [ $$retrained -ne 0 ]; then echo "the retraining end to end FAILED"; status=1; fi; \
+	  exit $$status
+
 stories: model
 	$(BIN)/rasa test core --model models/wegwijs.tar.gz --stories tests/stories \
 	  --fail-on-prediction-errors --out results/stories
@@ -84,7 +102,7 @@ nlu-test: model
 	$(BIN)/python -m wegwijs.evaluation --model models/wegwijs.tar.gz --floor 0.92 --safety-ceiling 0.02
 
 integration: model tests/.cache/axe.min.js
-	$(BIN)/pytest -m "model or integration" --durations=25
+	$(BIN)/pytest -m "model or integration" --durations=25 $(INTEGRATION_EXTRA)
 
 ## axe-core for the accessibility test (npm registry; not committed)
 AXE_VERSION := 4.10.3

@@ -21,7 +21,7 @@ from test_notify import Mailbox
 from test_portal import random_secret
 from wegwijs.settings import Settings
 
-pytestmark = [pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]  # a browser and axe-core (fetched by `make integration`)
 AXE = Path(__file__).parent / ".cache" / "axe.min.js"
 ADMIN = ("beheer@hetbaken.example", "wachtwoord-van-de-beheerder")
 KEEPER = ("onderhoud@wegwijs.example", "wachtwoord-van-onderhoud")

@@ -202,7 +202,7 @@ def main() -> int:
     from rasa.shared.core.domain import Domain
     from starlette.testclient import TestClient
 
-    from wegwijs import scale
+    from wegwijs import scale, schools_store
     from wegwijs.content import ContentLibrary
     from wegwijs.db import migrate
     from wegwijs.db.engine import engine_for, session_factory
@@ -233,7 +233,7 @@ def main() -> int:
         WegwijsTrackerStore(domain=Domain.load(str(HOME / "domain.yml"))).engine.dispose()  # Rasa's events table
         engine = engine_for(db_url)
 
-        # school profiles for the generated schools (the portal knows schools from their profiles)
+        # school profiles for the generated schools, imported into the database below
         schools_dir = folder / "schools"
         schools_dir.mkdir()
         example = (HOME / "schools" / "het-baken.yml").read_text(encoding="utf-8").replace("example: true", "")
@@ -247,6 +247,7 @@ def main() -> int:
                                       "WEGWIJS_SCHOOLS_DIR": str(schools_dir), "WEGWIJS_HOME": str(HOME),
                                       "WEGWIJS_DATA_DIR": str(HOME / "data")})
         with session_factory(db_url)() as session, session.begin():
+            schools_store.import_files(session, sorted(schools_dir.glob("*.yml")))  # the portal reads the database
             registry = SchoolRegistry.from_directory(schools_dir)
             add_staff(session, registry, email="staff@bench.example", name="Staff", kind="staff",
                       password=PASSWORD, school_id=SCHOOLS[0], roles=["zorgcoordinator"])

@@ -401,3 +401,17 @@ def test_events_rasa_cannot_read_do_not_stop_the_summary(db_url, summariser):
         assert store.refresh(session, summariser).conversations == 1
         row = session.get(InsightConversation, "odd")
         assert (row.school_id, row.parent_messages, row.not_understood) == (SCHOOL_A, 1, 0)
+
+
+def test_staff_of_a_school_without_a_profile_yet_get_the_page(portal):  # noqa: F811
+    """A maintainer may invite a school's first admin before the school's profile exists."""
+    from wegwijs.portal import security
+
+    with session_factory(portal.db_url)() as session, session.begin():  # as an accepted invitation makes it
+        session.add(StaffUser(email="eerste@nieuweschool.example", display_name="Eerste", kind="admin",
+                              school_id="nieuwe-school",
+                              password_hash=security.hash_password("een-lang-wachtwoord-42")))
+    portal.users["new_admin"] = {"email": "eerste@nieuweschool.example", "password": "een-lang-wachtwoord-42"}
+    client, _ = portal.login_as("new_admin")
+    page = client.get("/insights")
+    assert page.status_code == 200 and "Inzicht: nieuwe-school" in page.text

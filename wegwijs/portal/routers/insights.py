@@ -85,10 +85,12 @@ def insights_page(request: Request, school: str = "", van: str = "", tot: str = 
                   login: Login = Depends(current), session: Session = Depends(db)) -> Response:
     scope, found = _figures(request, session, login, school, van, tot, "read_insights")
     schools = state(request).schools
+    profile = None if scope == insight_figures.ALL else schools.get(scope)
     return render(request, "insights.html", user=login.user, session_row=login.row,
                   school=schools.get(login.user.school_id) if login.user.school_id else None,
+                  # a school's first admin can be invited before its profile exists: then its code
                   scope=scope, scope_name=("alle scholen" if scope == insight_figures.ALL
-                                           else schools.get(scope).name),
+                                           else profile.name if profile else scope),
                   school_choices=_school_choices(request) if login.user.is_maintainer else [],
                   f=found, charts=_charts(request, found), shown=insight_figures.shown, small=insight_figures.small,
                   share=insight_figures.share, hours_label=insight_figures.hours_label,

@@ -290,7 +290,7 @@ def main() -> int:
         with engine.begin() as connection:
             connection.execute(sa.text("ANALYZE"))
         with session_factory(db_url)() as session:
-            counted = store.any_rows(session)
+            counted = store.row_counts(session)
         full = timed_pages(clients, args.requests)
     finally:
         if postgres is not None:

@@ -172,7 +172,7 @@ def refresh_all(session: Session, home: Path, batch: int = 5000,
             return total
 
 
-def any_rows(session: Session) -> Dict[str, Any]:
+def row_counts(session: Session) -> Dict[str, Any]:
     """How many rows each insight table has (for tests and the command line)."""
     return {table.name: session.execute(sa.select(sa.func.count()).select_from(table)).scalar()
             for table in TABLES}

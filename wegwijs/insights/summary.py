@@ -120,7 +120,7 @@ def summarise(conversation_id: str, rows: Sequence[Row], markers: Any, is_topic:
     not_a_choice = set(not_a_choice)
     started: Optional[float] = None
     school: Optional[str] = None
-    summary_counts: Dict[str, int] = {"parent": 0, "offered": 0, "taken": 0, "safety": 0}
+    parent_messages = offered_count = taken = safety_replies = 0
     topics: Dict[str, int] = {}
     offered: Optional[List[str]] = None
     slot_events: List[Tuple[Any, Any]] = []
@@ -137,14 +137,14 @@ def summarise(conversation_id: str, rows: Sequence[Row], markers: Any, is_topic:
             if event is not None:
                 marker_events.append(event)
         if type_name == "user":
-            summary_counts["parent"] += 1
+            parent_messages += 1
             metadata = payload.get("metadata") or {}
             value = metadata.get("school_id") if isinstance(metadata, dict) else None
             if school is None and isinstance(value, str) and value:
                 school = value[:64]
             intent = _intent(payload)
             if offered is not None and intent in offered and intent not in not_a_choice:
-                summary_counts["taken"] += 1
+                taken += 1
             offered = None
             if intent and is_topic(intent):
                 topics[intent[:80]] = topics.get(intent[:80], 0) + 1
@@ -152,16 +152,16 @@ def summarise(conversation_id: str, rows: Sequence[Row], markers: Any, is_topic:
             metadata = payload.get("metadata") or {}
             response = str(metadata.get("utter_action") or "") if isinstance(metadata, dict) else ""
             if response.startswith(SAFETY_RESPONSE_PREFIX):
-                summary_counts["safety"] += 1
+                safety_replies += 1
             if str(payload.get("text") or "").startswith(tuple(choose_texts)):
-                summary_counts["offered"] += 1
+                offered_count += 1
                 offered = _button_intents(payload)
         elif type_name == "slot" and payload.get("name") == feedback.SLOT:
             slot_events.append((payload.get("name"), payload.get("value")))
             found = feedback.from_slot(payload.get("name"), payload.get("value"))
             if found is not None:
                 rated_at[found[0]] = utc(timestamp)
-    if summary_counts["parent"] == 0 or started is None:
+    if parent_messages == 0 or started is None:
         return None
     marked = _marker_counts(markers, marker_events)
     started_at = utc(started)
@@ -169,9 +169,8 @@ def summarise(conversation_id: str, rows: Sequence[Row], markers: Any, is_topic:
                for answer, value in feedback.latest(slot_events).items()}
     return Summary(conversation_id=conversation_id, school_id=school, started_at=started_at,
                    week=week_of(started_at), last_event_id=last_id,
-                   parent_messages=summary_counts["parent"], not_understood=marked.get(NOT_UNDERSTOOD, 0),
-                   choices_offered=summary_counts["offered"], choices_taken=summary_counts["taken"],
-                   safety_replies=summary_counts["safety"],
+                   parent_messages=parent_messages, not_understood=marked.get(NOT_UNDERSTOOD, 0),
+                   choices_offered=offered_count, choices_taken=taken, safety_replies=safety_replies,
                    handover_forms=min(1, marked.get(HANDOVER_FORM, 0)), topics=topics, ratings=ratings)
 
 
